@@ -1,0 +1,465 @@
+"""The turn engine: one trainee turn, from stored text to stored reply and critique.
+
+    submit  -> the trainee turn is stored (one transaction) before anything else happens
+            -> a run starts, detached from the request that asked for it
+    run     -> client reply streamed from the model, deltas relayed as they arrive
+            -> critique produced concurrently, started once the reply is under way so that
+               it can never delay the client's first token
+            -> reply stored, critique stored, then the state the next reply will use
+    attach  -> a live run is followed; a finished turn is replayed from the database
+
+Nothing is written per token. This module never logs transcript text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from app.dialogue import rules
+from app.dialogue.events import (
+    CritiqueReady,
+    Delta,
+    Done,
+    Event,
+    ReplyDone,
+    TurnError,
+    TurnStored,
+)
+from app.dialogue.prompting import client_request
+from app.dialogue.relay import TurnRun
+from app.dialogue.scene import ClientScene
+from app.dialogue.state import ClientState
+from app.errors import AllianceError, Conflict, InvalidInput, LLMBadResponse, LLMError, NotFound
+from app.evaluator.judge import Evaluator
+from app.evaluator.schema import Critique, JudgeInput
+from app.llm.base import ChatModel, Usage
+from app.personas import Persona
+from app.prompts import Prompts
+from app.storage import repo
+from app.storage.db import Database
+from app.storage.tables import CritiqueRecord, PracticeSession, Turn
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED = "The reply was interrupted before it finished. Your words are saved: try again."
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    planned_minutes: int
+    history_turns: int
+    max_turn_chars: int
+    client_max_tokens: int
+    client_temperature: float
+    parent_state_wait: float = 30.0
+
+
+def path_to(turns: list[Turn], turn_id: str | None) -> list[Turn]:
+    """The turns from the start of the conversation down to `turn_id`, oldest first."""
+    by_id = {turn.id: turn for turn in turns}
+    path: list[Turn] = []
+    current = by_id.get(turn_id) if turn_id else None
+    while current is not None:
+        path.append(current)
+        current = by_id.get(current.parent_id) if current.parent_id else None
+    path.reverse()
+    return path
+
+
+def iso(turn: Turn) -> str:
+    return repo.aware(turn.created_at).isoformat()
+
+
+class TurnEngine:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        personas: dict[str, Persona],
+        prompts: Prompts,
+        client_model: ChatModel,
+        evaluator: Evaluator,
+        config: EngineConfig,
+    ) -> None:
+        self.database = database
+        self.personas = personas
+        self.prompts = prompts
+        self.client_model = client_model
+        self.evaluator = evaluator
+        self.config = config
+        self._runs: dict[str, TurnRun] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def persona(self, persona_id: str) -> Persona:
+        persona = self.personas.get(persona_id)
+        if persona is None:
+            raise NotFound("That simulated client does not exist (any more). Choose another.")
+        return persona
+
+    async def start_session(self, *, user_id: str, persona_id: str) -> PracticeSession:
+        persona = self.persona(persona_id)
+        rng = random.Random()  # noqa: S311 - choosing an opening line, not a secret
+        async with self.database.session() as db:
+            return await repo.create_practice_session(
+                db,
+                user_id=user_id,
+                persona_id=persona.id,
+                persona_version=persona.version,
+                planned_minutes=self.config.planned_minutes,
+                opening=rng.choice(persona.opening_lines),
+                client_label=self.client_model.label,
+                evaluator_label=self.evaluator.label,
+            )
+
+    # -- turns ------------------------------------------------------------------------------
+
+    async def submit(
+        self, *, session: PracticeSession, text: str, idempotency_key: str, parent_id: str | None
+    ) -> str:
+        """Store the trainee turn and start its run; a repeated key returns the first turn."""
+        text = text.strip()
+        if not text:
+            raise InvalidInput("Write something to say to the client first.")
+        if len(text) > self.config.max_turn_chars:
+            raise InvalidInput(
+                f"That turn is longer than {self.config.max_turn_chars} characters; shorten it."
+            )
+        if session.status != "active":
+            raise Conflict("This session has ended; start a new one to keep practising.")
+        async with self.database.session() as db:
+            if parent_id is not None:
+                parent = await repo.get_turn(db, turn_id=parent_id)
+                if parent is None or parent.session_id != session.id:
+                    raise InvalidInput("The turn this one follows is not part of this session.")
+            turn, created = await repo.insert_turn(
+                db,
+                session_id=session.id,
+                parent_id=parent_id,
+                idempotency_key=idempotency_key,
+                text=text,
+            )
+        if not created:
+            if turn.trainee_text != text or turn.parent_id != parent_id:
+                raise Conflict("That request key was already used for a different turn.")
+            return turn.id
+        self._start(session, turn)
+        return turn.id
+
+    async def retry(self, *, session: PracticeSession, turn_id: str) -> str:
+        async with self.database.session() as db:
+            turn = await repo.get_turn(db, turn_id=turn_id)
+        if turn is None or turn.session_id != session.id:
+            raise NotFound("That turn does not exist in this session.")
+        if turn.id in self._runs:
+            return turn.id
+        if turn.reply_status == "complete":
+            raise Conflict("This turn already has a reply.")
+        self._start(session, turn)
+        return turn.id
+
+    def _start(self, session: PracticeSession, turn: Turn) -> None:
+        run = TurnRun(turn.id)
+        self._runs[turn.id] = run
+        task = asyncio.create_task(self._run(run, session, turn), name=f"turn-{turn.id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def events(self, *, session: PracticeSession, turn_id: str) -> AsyncIterator[Event]:
+        """Follow a live turn, or replay a finished one from the database."""
+        run = self._runs.get(turn_id)
+        if run is not None:
+            async for event in run.subscribe():
+                yield event
+            return
+        async with self.database.session() as db:
+            turn = await repo.get_turn(db, turn_id=turn_id)
+            if turn is None or turn.session_id != session.id:
+                raise NotFound("That turn does not exist in this session.")
+            if turn.reply_status in ("pending", "streaming"):
+                # No run holds it: the process that ran it stopped. The words are kept.
+                await repo.store_reply_failure(
+                    db,
+                    turn_id=turn.id,
+                    kind="llm_interrupted",
+                    message=INTERRUPTED,
+                    retryable=True,
+                    client_state=None,
+                )
+                await db.refresh(turn)
+            critiques = await repo.critiques_for(db, turn_ids=[turn.id])
+        for event in stored_events(turn, critiques.get(turn.id), session.planned_minutes):
+            yield event
+
+    # -- the run ----------------------------------------------------------------------------
+
+    async def _state_for(self, session: PracticeSession, parent: Turn | None) -> ClientState:
+        persona = self.persona(session.persona_id)
+        if parent is None:
+            return rules.initial_state(persona)
+        live = self._runs.get(parent.id)
+        if live is not None:
+            # The state lags one turn: wait briefly for the parent's critique to be applied.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.shield(live.finished), timeout=self.config.parent_state_wait
+                )
+            async with self.database.session() as db:
+                refreshed = await repo.get_turn(db, turn_id=parent.id)
+            parent = refreshed or parent
+        for snapshot in (parent.state_after, parent.client_state):
+            if snapshot is not None:
+                return ClientState.model_validate(snapshot)
+        return rules.initial_state(persona)
+
+    async def _run(self, run: TurnRun, session: PracticeSession, turn: Turn) -> None:
+        try:
+            await self._produce(run, session, turn)
+        except asyncio.CancelledError:
+            await asyncio.shield(self._interrupted(run, turn))
+            raise
+        except Exception:
+            log.exception("turn run failed", extra={"turn_id": turn.id})
+            await asyncio.shield(self._interrupted(run, turn))
+        finally:
+            self._runs.pop(turn.id, None)
+            run.publish(Done(turn_id=turn.id))
+
+    async def _interrupted(self, run: TurnRun, turn: Turn) -> None:
+        with contextlib.suppress(Exception):
+            async with self.database.session() as db:
+                await repo.store_reply_failure(
+                    db,
+                    turn_id=turn.id,
+                    kind="interrupted",
+                    message=INTERRUPTED,
+                    retryable=True,
+                    client_state=None,
+                )
+        run.publish(
+            TurnError(
+                turn_id=turn.id,
+                stage="reply",
+                message=INTERRUPTED,
+                retryable=True,
+                kind="interrupted",
+            )
+        )
+
+    async def _produce(self, run: TurnRun, session: PracticeSession, turn: Turn) -> None:
+        persona = self.persona(session.persona_id)
+        async with self.database.session() as db:
+            claimed = await repo.claim_reply(db, turn_id=turn.id)
+            all_turns = await repo.list_turns(db, session_id=session.id)
+        run.publish(
+            TurnStored(
+                turn_id=turn.id,
+                session_id=session.id,
+                parent_id=turn.parent_id,
+                trainee_text=turn.trainee_text,
+                created_at=iso(turn),
+            )
+        )
+        if claimed is None:
+            run.publish(
+                TurnError(
+                    turn_id=turn.id,
+                    stage="reply",
+                    message="This reply is already being written; reload to follow it.",
+                    retryable=False,
+                    kind="conflict",
+                )
+            )
+            return
+        path = path_to(all_turns, turn.parent_id)
+        parent = path[-1] if path else None
+        state = await self._state_for(session, parent)
+        history: list[tuple[str, str]] = []
+        for earlier in path[-self.config.history_turns :]:
+            history.append(("counsellor", earlier.trainee_text))
+            if earlier.reply_text:
+                history.append(("client", earlier.reply_text))
+        shown = rules.visible_layers(state, persona)
+        event = rules.due_event(state, persona, planned_minutes=session.planned_minutes)
+        scene = ClientScene(
+            persona=persona,
+            state=state,
+            visible_layers=shown,
+            history=history,
+            trainee_text=turn.trainee_text,
+            planned_minutes=session.planned_minutes,
+            due_event=event,
+        )
+        transcript = [("client", session.opening), *history]
+        judge_input = JudgeInput(
+            persona_summary=persona.summary,
+            attachment_style=persona.style,
+            transcript=transcript,
+            client_last=transcript[-1][1] if transcript[-1][0] == "client" else "",
+            trainee_text=turn.trainee_text,
+            minutes_elapsed=state.minutes_elapsed,
+            planned_minutes=session.planned_minutes,
+        )
+        critique_task: asyncio.Task[Critique | None] | None = None
+
+        def start_critique() -> asyncio.Task[Critique | None]:
+            return asyncio.create_task(self._critique(run, turn.id, judge_input))
+
+        request = client_request(
+            self.prompts,
+            scene,
+            opening=session.opening,
+            max_tokens=self.config.client_max_tokens,
+            temperature=self.config.client_temperature,
+        )
+        parts: list[str] = []
+        usage = Usage()
+        next_state: ClientState = state
+        try:
+            async for chunk in self.client_model.stream(request):
+                if chunk.text:
+                    parts.append(chunk.text)
+                    run.publish(Delta(turn_id=turn.id, text=chunk.text))
+                    if critique_task is None:
+                        critique_task = start_critique()
+                if chunk.usage is not None:
+                    usage = chunk.usage
+            reply = "".join(parts).strip()
+            if not reply:
+                raise LLMBadResponse("The model sent an empty reply. Try again.")
+        except LLMError as exc:
+            async with self.database.session() as db:
+                await repo.store_reply_failure(
+                    db,
+                    turn_id=turn.id,
+                    kind=exc.kind,
+                    message=exc.message,
+                    retryable=exc.retryable,
+                    client_state=state.model_dump(),
+                )
+            run.publish(
+                TurnError(
+                    turn_id=turn.id,
+                    stage="reply",
+                    message=exc.message,
+                    retryable=exc.retryable,
+                    kind=exc.kind,
+                )
+            )
+        else:
+            next_state = rules.after_reply(
+                state,
+                persona=persona,
+                shown=shown,
+                event=event,
+                trainee_text=turn.trainee_text,
+                reply_text=reply,
+            )
+            async with self.database.session() as db:
+                await repo.store_reply(
+                    db,
+                    turn_id=turn.id,
+                    text=reply,
+                    client_state=state.model_dump(),
+                    minutes_elapsed=next_state.minutes_elapsed,
+                    input_tokens=usage.input_tokens,
+                    output_tokens=usage.output_tokens,
+                    cached_tokens=usage.cached_tokens,
+                )
+            run.publish(
+                ReplyDone(
+                    turn_id=turn.id,
+                    text=reply,
+                    minutes_elapsed=next_state.minutes_elapsed,
+                    planned_minutes=session.planned_minutes,
+                )
+            )
+        # The trainee's turn is critiqued even when the client never replied.
+        critique = await (critique_task or start_critique())
+        if critique is not None:
+            after = rules.apply_reading(next_state, rules.Reading.of(critique), persona)
+            async with self.database.session() as db:
+                await repo.store_state_after(db, turn_id=turn.id, state=after.model_dump())
+
+    async def _critique(
+        self, run: TurnRun, turn_id: str, judge_input: JudgeInput
+    ) -> Critique | None:
+        async with self.database.session() as db:
+            stored = await repo.critiques_for(db, turn_ids=[turn_id])
+        if turn_id in stored:
+            # A retried reply keeps the critique its trainee turn already has.
+            existing = Critique.model_validate(stored[turn_id].payload)
+            run.publish(CritiqueReady(turn_id=turn_id, critique=existing.model_dump(mode="json")))
+            return existing
+        try:
+            critique = await self.evaluator.critique(judge_input)
+        except AllianceError as exc:
+            run.publish(
+                TurnError(
+                    turn_id=turn_id,
+                    stage="critique",
+                    message=exc.message,
+                    retryable=False,
+                    kind=exc.kind,
+                )
+            )
+            return None
+        payload: dict[str, Any] = critique.model_dump(mode="json")
+        async with self.database.session() as db:
+            await repo.store_critique(
+                db, turn_id=turn_id, source=critique.source, judge=critique.judge, payload=payload
+            )
+        run.publish(CritiqueReady(turn_id=turn_id, critique=payload))
+        return critique
+
+    async def drain(self, grace: float) -> None:
+        """On shutdown: let running turns finish, then cancel what remains (it is marked failed)."""
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(set(self._tasks), timeout=grace)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=5)
+
+
+def stored_events(turn: Turn, critique: CritiqueRecord | None, planned_minutes: int) -> list[Event]:
+    events: list[Event] = [
+        TurnStored(
+            turn_id=turn.id,
+            session_id=turn.session_id,
+            parent_id=turn.parent_id,
+            trainee_text=turn.trainee_text,
+            created_at=iso(turn),
+        )
+    ]
+    if turn.reply_status == "complete" and turn.reply_text is not None:
+        events.append(
+            ReplyDone(
+                turn_id=turn.id,
+                text=turn.reply_text,
+                minutes_elapsed=turn.minutes_elapsed,
+                planned_minutes=planned_minutes,
+            )
+        )
+    elif turn.reply_status == "failed":
+        events.append(
+            TurnError(
+                turn_id=turn.id,
+                stage="reply",
+                message=turn.error_message or INTERRUPTED,
+                retryable=bool(turn.error_retryable),
+                kind=turn.error_kind or "interrupted",
+            )
+        )
+    if critique is not None:
+        events.append(CritiqueReady(turn_id=turn.id, critique=dict(critique.payload)))
+    events.append(Done(turn_id=turn.id))
+    return events
