@@ -12,7 +12,7 @@ import itertools
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -38,11 +39,27 @@ PowerMoveKind = Literal[
 ]
 LayerDepth = Literal["surface", "deeper", "core"]
 BoundaryKind = Literal["doorknob", "run_over", "confidentiality_probe"]
-Referral = Literal["self", "gp", "university", "employer", "court", "family", "other"]
+Referral = Literal[
+    "self", "gp", "university", "school", "employer", "court", "probation", "family", "other"
+]
+# Who can require attendance and receive a report: a mandate needs one of these referrers.
+_MANDATING: frozenset[str] = frozenset(
+    {"university", "school", "employer", "court", "probation", "other"}
+)
+# What a persona is built to practise: a power move it specialises in, or a mandated referral.
+Focus = Literal[PowerMoveKind, "mandated"]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Mandate(_Strict):
+    """Attendance required by someone with power over the client, who receives a report."""
+
+    required_by: Text = Field(description="Who requires attendance, and under what order.")
+    reported: Text = Field(description="What the counsellor must report, to whom and when.")
+    consequences: Text = Field(description="What the client stands to lose, as they see it.")
 
 
 class Identity(_Strict):
@@ -54,6 +71,24 @@ class Identity(_Strict):
     referral: Referral
     referral_note: str = ""
     session_number: int = Field(default=1, ge=1, le=50)
+    mandate: Mandate | None = None
+
+    # Cross-field checks are field validators on the later field, not model validators, so
+    # they run (and are reported) in the same pass as every other problem in the file.
+    @field_validator("mandate")
+    @classmethod
+    def _mandate_has_a_referrer(
+        cls, mandate: Mandate | None, info: ValidationInfo
+    ) -> Mandate | None:
+        referral = info.data.get("referral")
+        if mandate is not None and referral is not None and referral not in _MANDATING:
+            raise PydanticCustomError(
+                "mandate_referral",
+                "a '{referral}' referral cannot require attendance; set referral to who "
+                "requires it ({allowed}), or remove the mandate",
+                {"referral": referral, "allowed": ", ".join(sorted(_MANDATING))},
+            )
+        return mandate
 
 
 class Attachment(_Strict):
@@ -140,6 +175,35 @@ def _layer_order_problem(layers: list[DisclosureLayer]) -> tuple[str, str] | Non
     return None
 
 
+def _focus_problem(focus: list[Focus], data: dict[str, Any]) -> tuple[str, str] | None:
+    """The first focus the rest of the persona does not back up, as (index, message with fix).
+
+    A focus is a claim tutors sequence personas by, so it must be true of the persona: a power
+    move focus needs a power move of that kind, and `mandated` needs `identity.mandate`. Fields
+    that failed their own validation are absent from `data` and are not checked here.
+    """
+    seen: set[str] = set()
+    for index, kind in enumerate(focus):
+        if kind in seen:
+            return str(index), f"{kind!r} is listed twice; list each focus once"
+        seen.add(kind)
+        if kind == "mandated":
+            identity = data.get("identity")
+            if isinstance(identity, Identity) and identity.mandate is None:
+                return str(index), (
+                    "a mandated focus needs identity.mandate (who requires attendance, what "
+                    "is reported, what is at stake); add it, or remove 'mandated' from focus"
+                )
+            continue
+        moves = data.get("power_moves")
+        if isinstance(moves, list) and kind not in {move.kind for move in moves}:
+            return str(index), (
+                f"the focus {kind!r} has no power move of that kind; add a power move with "
+                f"kind: {kind}, a trigger and example lines, or remove it from focus"
+            )
+    return None
+
+
 class Persona(_Strict):
     id: Slug
     version: int = Field(default=1, ge=1)
@@ -158,6 +222,9 @@ class Persona(_Strict):
     initial_trust: int = Field(default=35, ge=0, le=100)
     content_warnings: list[Text] = Field(default_factory=list)
     learning_objectives: list[Text] = Field(min_length=1)
+    focus: list[Focus] = Field(
+        default_factory=list, description="What the persona is built to practise."
+    )
     tutor_notes: str = ""
 
     @field_validator("disclosure_layers")
@@ -168,6 +235,30 @@ class Persona(_Strict):
             at, message = problem
             raise PydanticCustomError("disclosure_layer_order", message, {"at": at})
         return layers
+
+    @field_validator("focus")
+    @classmethod
+    def _focus_is_backed(cls, focus: list[Focus], info: ValidationInfo) -> list[Focus]:
+        problem = _focus_problem(focus, info.data)
+        if problem is not None:
+            at, message = problem
+            raise PydanticCustomError("focus_unbacked", message, {"at": at})
+        return focus
+
+    @field_validator("initial_trust")
+    @classmethod
+    def _surface_is_open_at_the_start(cls, trust: int, info: ValidationInfo) -> int:
+        layers = info.data.get("disclosure_layers")
+        needed = layers[0].trust_required if layers else 0
+        if needed > trust:
+            raise PydanticCustomError(
+                "surface_closed",
+                "the surface layer needs trust {needed} but the client starts at {start}, so "
+                "they would begin with nothing to say; raise initial_trust to at least {needed} "
+                "or lower disclosure_layers.0.trust_required",
+                {"needed": needed, "start": trust},
+            )
+        return trust
 
     @property
     def name(self) -> str:
@@ -207,15 +298,33 @@ _FIXES: dict[str, str] = {
     "string_pattern_mismatch": "use lower-case letters, digits and hyphens, like 'maya-anxious'",
 }
 
-# The model each top-level field holds, to suggest spellings for unknown nested fields.
-_NESTED: dict[str, type[BaseModel]] = {
-    "identity": Identity,
-    "attachment": Attachment,
-    "power_moves": PowerMove,
-    "disclosure_layers": DisclosureLayer,
-    "boundary_events": BoundaryEvent,
-    "speech": SpeechStyle,
-}
+# Errors raised by this module's validators carry `at`: where inside `loc` the problem sits.
+_LOCATED = frozenset({"disclosure_layer_order", "focus_unbacked"})
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model an annotation holds (`X`, `list[X]`, `X | None`), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel]:
+    """The model whose field `loc[-1]` is, following `loc` down from `Persona`."""
+    model: type[BaseModel] = Persona
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        nested = _model_in(field.annotation) if field is not None else None
+        if nested is None:
+            break
+        model = nested
+    return model
 
 
 def _spelling_hint(loc: tuple[int | str, ...]) -> str:
@@ -223,22 +332,22 @@ def _spelling_hint(loc: tuple[int | str, ...]) -> str:
     name = loc[-1]
     if not isinstance(name, str):
         return ""
-    model: type[BaseModel] = Persona
-    if len(loc) > 1 and isinstance(loc[0], str):
-        model = _NESTED.get(loc[0], Persona)
-    close = difflib.get_close_matches(name, list(model.model_fields), n=1, cutoff=0.6)
+    fields = list(_model_at(loc).model_fields)
+    close = difflib.get_close_matches(name, fields, n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}? " if close else ""
 
 
 def _problem_from(item: ErrorDetails, file: str) -> PersonaProblem:
     loc = tuple(item["loc"])
-    at = (item.get("ctx") or {}).get("at") if item["type"] == "disclosure_layer_order" else None
+    at = (item.get("ctx") or {}).get("at") if item["type"] in _LOCATED else None
     parts = [str(part) for part in loc] + ([str(at)] if at else [])
     field = ".".join(parts) or "(whole file)"
     message = item["msg"].removeprefix("Value error, ")
     fix = _FIXES.get(item["type"], "")
     if item["type"] == "extra_forbidden":
         fix = _spelling_hint(loc) + fix
+    elif item["type"] == "string_type" and isinstance(item.get("input"), dict):
+        fix = "YAML read this line as a key because it contains ': '; put the line in quotes"
     return PersonaProblem(file=file, field=field, fix=f"{message}; {fix}" if fix else message)
 
 

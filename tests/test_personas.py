@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import copy
 import re
-import types
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 import pytest
 import yaml
@@ -113,9 +112,8 @@ MODELS = _models()
 def _literal_values(annotation: Any) -> list[str]:
     if get_origin(annotation) is Literal:
         return [str(value) for value in get_args(annotation)]
-    if get_origin(annotation) in (Union, types.UnionType):
-        return [value for arg in get_args(annotation) for value in _literal_values(arg)]
-    return []
+    # Through unions (`X | None`) and containers (`list[X]`) to the literals inside.
+    return [value for arg in get_args(annotation) for value in _literal_values(arg)]
 
 
 def _cells(line: str) -> list[str]:
@@ -165,6 +163,13 @@ def documented() -> dict[str, list[dict[str, str]]]:
 
 def test_every_model_has_a_table(documented: dict[str, list[dict[str, str]]]) -> None:
     assert set(MODELS) <= set(documented), f"undocumented: {sorted(set(MODELS) - set(documented))}"
+    assert set(documented) <= set(MODELS), f"not models: {sorted(set(documented) - set(MODELS))}"
+
+
+def test_the_library_table_lists_every_persona(library: dict[str, Persona]) -> None:
+    text = README.read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `([a-z0-9-]+)\.yaml` \|", text, flags=re.M))
+    assert listed == set(library), f"README library table: {sorted(listed ^ set(library))}"
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -235,6 +240,23 @@ def _valid() -> dict[str, Any]:
         "initial_trust": 40,
         "learning_objectives": ["Meet a challenge without defending."],
     }
+
+
+MANDATE = {
+    "required_by": "A community order with a rehabilitation activity requirement.",
+    "reported": "Attendance, to the probation officer; not what is said, unless there is risk.",
+    "consequences": "Missed sessions can lead to a breach and a return to court.",
+}
+
+
+def test_a_mandated_persona_is_valid(tmp_path: Path) -> None:
+    data = _valid()
+    data["identity"].update(referral="probation", mandate=MANDATE)
+    data["focus"] = ["mandated", "challenge"]
+    _write(tmp_path, data)
+    persona = load_personas(tmp_path)["alex-secure"]
+    assert persona.identity.mandate is not None
+    assert persona.focus == ["mandated", "challenge"]
 
 
 def _write(directory: Path, data: dict[str, Any], name: str | None = None) -> Path:
@@ -344,6 +366,50 @@ BAD_FIELDS: list[tuple[str, Mutation, str, str]] = [
         "use a smaller number",
     ),
     (
+        "focus without a matching power move",
+        lambda d: d.update(focus=["challenge", "flatter"]),
+        "focus.1",
+        "add a power move with kind: flatter",
+    ),
+    (
+        "focus listed twice",
+        lambda d: d.update(focus=["challenge", "challenge"]),
+        "focus.1",
+        "list each focus once",
+    ),
+    (
+        "unknown focus",
+        lambda d: d.update(focus=["sulk"]),
+        "focus.0",
+        "use one of the allowed values",
+    ),
+    (
+        "mandated focus without a mandate",
+        lambda d: d.update(focus=["mandated"]),
+        "focus.0",
+        "add it, or remove 'mandated' from focus",
+    ),
+    (
+        "mandate on a self-referral",
+        lambda d: d["identity"].update(mandate=dict(MANDATE)),
+        "identity.mandate",
+        "set referral to who requires it",
+    ),
+    (
+        "misspelt mandate field",
+        lambda d: d["identity"].update(
+            referral="probation", mandate={**MANDATE, "reportd": MANDATE["reported"]}
+        ),
+        "identity.mandate.reportd",
+        "did you mean 'reported'?",
+    ),
+    (
+        "surface layer closed at the start",
+        lambda d: d["disclosure_layers"][0].update(trust_required=50),
+        "initial_trust",
+        "raise initial_trust to at least 50",
+    ),
+    (
         "id is not a slug",
         lambda d: d["disclosure_layers"][0].update(id="The Move"),
         "disclosure_layers.0.id",
@@ -393,6 +459,17 @@ BROKEN_YAML = [
     ("unclosed bracket", "id: broken\nopening_lines: [Hello\n", "line 3", "sequence"),
     ("duplicate key", "id: broken\nsummary: one\nsummary: two\n", "line 3", "twice"),
 ]
+
+
+def test_a_spoken_line_with_a_colon_says_to_quote_it(tmp_path: Path) -> None:
+    data = _valid()
+    data["opening_lines"] = [{"Laughs": "I'm fine."}]  # what `- Laughs: "I'm fine."` reads as
+    path = _write(tmp_path, data)
+    with pytest.raises(PersonaError) as caught:
+        load_personas(tmp_path)
+    [problem] = caught.value.problems
+    assert (problem.file, problem.field) == (str(path), "opening_lines.0")
+    assert "put the line in quotes" in problem.fix
 
 
 @pytest.mark.parametrize(
@@ -450,6 +527,24 @@ def test_parse_persona_names_the_file_it_was_given() -> None:
     assert problem.file == "personas/alex-secure.yaml"
     assert problem.field == "speech.length"
     assert "'short', 'medium' or 'long'" in problem.fix
+
+
+def test_cross_field_problems_come_with_the_other_problems(tmp_path: Path) -> None:
+    """Checks that span fields run in the same pass, so one edit-and-run shows everything."""
+    data = _valid()
+    data["speech"]["lenght"] = "short"
+    data["disclosure_layers"][0]["trust_required"] = 50
+    data["focus"] = ["flatter"]
+    data["identity"]["mandate"] = MANDATE
+    _write(tmp_path, data)
+    with pytest.raises(PersonaError) as caught:
+        load_personas(tmp_path)
+    assert set(_problems(caught.value)) == {
+        "speech.lenght",
+        "initial_trust",
+        "focus.0",
+        "identity.mandate",
+    }
 
 
 def test_problems_from_every_bad_file_come_in_one_error(tmp_path: Path) -> None:
