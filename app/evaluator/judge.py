@@ -1,26 +1,40 @@
 """The evaluator: a critique for every trainee turn, whatever the model does.
 
-With an offline model the heuristic judge answers directly. With an LLM the JSON is validated;
-one repair attempt is made with the validation errors; if that fails too, or the model is
-unreachable, the heuristic judge fills in and the critique says so (`offline_fallback`).
+With an offline model the heuristic judge answers directly. With an LLM the JSON is validated
+twice over: against the schema (types, ranges, required fields) and against the turn itself
+(evidence must be the trainee's own words; a repair verdict only when there was a repair to
+judge; power awareness not applicable without a client marker). One repair attempt is made with
+the problems listed; if that fails too, or the model is unreachable, the heuristic judge fills
+in and the critique says so (`source="offline_fallback"`). Logs carry error kinds, never text.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import replace
 
 from pydantic import ValidationError
 
-from app.dialogue.prompting import evaluator_request
 from app.errors import LLMError
 from app.evaluator import heuristic
-from app.evaluator.schema import Critique, JudgeInput
+from app.evaluator.normalise import normalise
+from app.evaluator.prompt import evaluator_request
+from app.evaluator.rubric import RUBRIC_FILE, Rubric, load_rubric
+from app.evaluator.schema import DIMENSIONS, Critique, JudgeInput
 from app.llm.base import ChatMessage, ChatModel
 from app.prompts import Prompts
 
 log = logging.getLogger(__name__)
+
+
+class CritiqueMismatch(ValueError):
+    """A critique that fits the schema but not the turn it is about."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
 
 
 def parse_critique(text: str) -> Critique:
@@ -37,11 +51,76 @@ def parse_critique(text: str) -> Critique:
     return Critique.model_validate(data)
 
 
+_QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]+)[\"“”«»]")
+_ELLIPSIS = re.compile(r"\.\.\.|…|\[\.\.\.\]")
+_EDGES = " \t\n.,;:!?'-()[]"
+
+
+def _flat(text: str) -> str:
+    return " ".join(normalise(text).replace("…", "...").casefold().split())
+
+
+def quoted_from(evidence: str, turn: str) -> bool:
+    """Whether every quoted fragment of `evidence` is copied from `turn`.
+
+    Evidence may hold several quotations, each in quotation marks, and may shorten one with an
+    ellipsis; case, whitespace and look-alike characters are ignored. Unquoted evidence must be
+    copied as a whole."""
+    fragments = _QUOTED.findall(evidence) or [evidence]
+    source = _flat(turn)
+    pieces = [
+        piece.strip(_EDGES) for fragment in fragments for piece in _ELLIPSIS.split(_flat(fragment))
+    ]
+    pieces = [p for p in pieces if p]
+    return bool(pieces) and all(p in source for p in pieces)
+
+
+def check_against_turn(critique: Critique, judge_input: JudgeInput) -> Critique:
+    """The critique, if it fits the turn it is about; otherwise `CritiqueMismatch`."""
+    problems: list[str] = []
+    for name in DIMENSIONS:
+        rating = critique.rating(name)
+        if not rating.applicable:
+            continue
+        if not rating.evidence.strip():
+            problems.append(f"{name}.evidence: quote the trainee's words that support the score")
+        elif not quoted_from(rating.evidence, judge_input.trainee_text):
+            problems.append(
+                f"{name}.evidence: copy the words exactly from trainee_turn_to_assess, in "
+                "quotation marks; do not paraphrase or quote the client"
+            )
+    if critique.client_marker == "none" and critique.power_awareness.applicable:
+        problems.append(
+            "power_awareness: with client_marker none there is no power move to notice; mark "
+            "it not applicable with a reason, or name the marker you see"
+        )
+    if judge_input.previous_repair and critique.repair_landed is None:
+        problems.append(
+            "repair_landed: the previous turn was a repair attempt; say true or false from the "
+            "client's last line"
+        )
+    if problems:
+        raise CritiqueMismatch(problems)
+    if not judge_input.previous_repair and critique.repair_landed is not None:
+        # Nothing to judge: a verdict here can only be noise, so it is dropped, not repaired.
+        critique = critique.model_copy(update={"repair_landed": None})
+    return critique
+
+
 class Evaluator:
-    def __init__(self, *, model: ChatModel, prompts: Prompts, max_tokens: int) -> None:
+    def __init__(
+        self,
+        *,
+        model: ChatModel,
+        prompts: Prompts,
+        max_tokens: int,
+        rubric: Rubric | None = None,
+    ) -> None:
         self.model = model
         self.prompts = prompts
         self.max_tokens = max_tokens
+        # Read at start-up so that a broken rubric stops the service with a clear error.
+        self.rubric = rubric or load_rubric(prompts.directory / RUBRIC_FILE)
 
     @property
     def label(self) -> str:
@@ -50,11 +129,13 @@ class Evaluator:
     async def critique(self, judge_input: JudgeInput) -> Critique:
         if self.model.offline:
             return heuristic.judge(judge_input)
-        request = evaluator_request(self.prompts, judge_input, max_tokens=self.max_tokens)
+        request = evaluator_request(
+            self.prompts, judge_input, max_tokens=self.max_tokens, rubric=self.rubric
+        )
         try:
             completion = await self.model.complete_json(request)
             try:
-                critique = parse_critique(completion.text)
+                critique = check_against_turn(parse_critique(completion.text), judge_input)
             except (ValueError, ValidationError) as first:
                 log.info(
                     "judge output invalid, asking for one repair",
@@ -68,12 +149,12 @@ class Evaluator:
                         ChatMessage(
                             "user",
                             "That reply did not match the schema: "
-                            f"{_describe(first)} Reply again with one corrected JSON object only.",
+                            f"{describe(first)} Reply again with one corrected JSON object only.",
                         ),
                     ],
                 )
                 completion = await self.model.complete_json(repair)
-                critique = parse_critique(completion.text)
+                critique = check_against_turn(parse_critique(completion.text), judge_input)
         except (LLMError, ValueError, ValidationError) as exc:
             log.warning(
                 "judge unavailable, offline judge fills in", extra={"kind": type(exc).__name__}
@@ -83,11 +164,14 @@ class Evaluator:
         return critique.model_copy(update={"source": "llm", "judge": self.model.label})
 
 
-def _describe(error: Exception) -> str:
+def describe(error: Exception) -> str:
+    """The problems in a judge's reply, worded for the model that is asked to repair it."""
     if isinstance(error, ValidationError):
         parts = [
             f"{'.'.join(str(p) for p in item['loc']) or 'object'}: {item['msg']}"
             for item in error.errors()[:10]
         ]
         return "; ".join(parts) + "."
+    if isinstance(error, CritiqueMismatch):
+        return "; ".join(error.problems[:10]) + "."
     return "it was not valid JSON."

@@ -102,3 +102,6 @@ class JudgeInput:
     trainee_text: str
     minutes_elapsed: float
     planned_minutes: int
+    # The previous trainee turn was made while a rupture was open, so it was a repair attempt;
+    # `client_last` is the client's reply to it, from which the judge says whether it landed.
+    previous_repair: bool = False
