@@ -1,10 +1,10 @@
-"""The `alliance` command: serve, db upgrade, personas validate."""
+"""The `alliance` command: serve, db upgrade, personas validate, calibrate, chat, sessions."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import json
 import sys
 from pathlib import Path
 
@@ -36,7 +36,11 @@ def _serve(args: argparse.Namespace) -> int:
     if args.port:
         overrides["port"] = args.port
     settings = _settings(**overrides)
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    from app.observability.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    if _rubric_problems(settings):
+        return 2
     try:
         app = create_app(settings)
     except PersonaError as exc:
@@ -54,6 +58,7 @@ def _serve(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        log_config=None,  # keep the structured logging configured above
         proxy_headers=False,
         timeout_graceful_shutdown=15,
     )
@@ -98,6 +103,127 @@ def _personas_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rubric_problems(settings: Settings) -> bool:
+    """Print the evaluator rubric's problems, if any; the rubric is read before anything runs."""
+    from app.evaluator.rubric import RUBRIC_FILE, RubricError, load_rubric
+
+    try:
+        load_rubric(settings.prompts_dir / RUBRIC_FILE)
+    except RubricError as exc:
+        print(f"The evaluator's rubric has problems:\n{exc}", file=sys.stderr)
+        return True
+    return False
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from app.evaluator.calibration import (
+        GoldFileError,
+        agreement_report,
+        critique_all,
+        format_table,
+        load_gold,
+        report_json,
+    )
+    from app.evaluator.judge import Evaluator
+    from app.llm.registry import build_model
+    from app.prompts import Prompts
+
+    settings = _settings()
+    if _rubric_problems(settings):
+        return 2
+    try:
+        gold = load_gold(Path(args.gold))
+    except GoldFileError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) found; see docs/calibration.md.", file=sys.stderr)
+        return 1
+    role = settings.evaluator
+    if args.offline:
+        role = role.model_copy(update={"provider": "scripted"})
+
+    async def run() -> str:
+        model = build_model(role, role="evaluator")
+        try:
+            evaluator = Evaluator(
+                model=model,
+                prompts=Prompts(settings.prompts_dir),
+                max_tokens=settings.evaluator.max_tokens,
+            )
+            critiques = await critique_all(gold, evaluator, concurrency=args.concurrency)
+        finally:
+            await model.aclose()
+        report = agreement_report(gold, critiques, judge=critiques[0].judge or model.label)
+        return json.dumps(report_json(report), indent=2) if args.json else format_table(report)
+
+    print(asyncio.run(run()))
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from app import terminal
+    from app.services import Services
+
+    overrides: dict[str, object] = {}
+    if args.minutes:
+        overrides["planned_minutes"] = args.minutes
+    scratch = tempfile.TemporaryDirectory(prefix="alliance-chat-") if args.scratch else None
+    if scratch is not None:
+        overrides["database_url"] = f"sqlite+aiosqlite:///{Path(scratch.name) / 'chat.db'}"
+    settings = _settings(**overrides)
+
+    def read_line() -> str | None:
+        line = sys.stdin.readline()
+        return line if line else None
+
+    async def run() -> int:
+        try:
+            services = await Services.open(settings)
+        except PersonaError as exc:
+            print(f"The persona library has problems:\n{exc}", file=sys.stderr)
+            return 2
+        try:
+            if args.persona not in services.personas:
+                known = ", ".join(sorted(services.personas))
+                print(
+                    f"There is no persona {args.persona!r}; choose one of: {known}.",
+                    file=sys.stderr,
+                )
+                return 2
+            await terminal.chat(
+                services,
+                persona_id=args.persona,
+                read_line=read_line,
+                out=sys.stdout,
+                show_state=not args.hide_state,
+                echo=not sys.stdin.isatty(),
+            )
+        finally:
+            await services.close()
+        return 0
+
+    try:
+        return asyncio.run(run())
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
+
+
+def _sessions_show(args: argparse.Namespace) -> int:
+    from app import terminal
+    from app.errors import NotFound
+
+    settings = _settings()
+    try:
+        asyncio.run(terminal.show(settings, session_id=args.session_id, out=sys.stdout))
+    except NotFound as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alliance", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -117,7 +243,75 @@ def build_parser() -> argparse.ArgumentParser:
     validate = persona_commands.add_parser("validate", help="check persona files")
     validate.add_argument("path", nargs="?", help="a persona file or directory")
     validate.set_defaults(func=_personas_validate)
+
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="agreement between the evaluator and human-rated turns (docs/calibration.md)",
+    )
+    calibrate.add_argument("gold", help="CSV of rated turns (format in docs/calibration.md)")
+    calibrate.add_argument("--json", action="store_true", help="print the report as JSON")
+    calibrate.add_argument(
+        "--offline", action="store_true", help="use the offline judge, whatever is configured"
+    )
+    calibrate.add_argument(
+        "--concurrency", type=int, default=4, help="turns judged at once (default 4)"
+    )
+    calibrate.set_defaults(func=_calibrate)
+
+    chat = commands.add_parser(
+        "chat",
+        help="talk to a simulated client in the terminal, with the critique and client state",
+    )
+    chat.add_argument("persona", help="the persona id, e.g. farid-anxious")
+    chat.add_argument("--minutes", type=int, help="planned session length (default from settings)")
+    chat.add_argument(
+        "--hide-state", action="store_true", help="practise without seeing the client state"
+    )
+    chat.add_argument(
+        "--scratch",
+        action="store_true",
+        help="use a throwaway database instead of the configured one",
+    )
+    chat.set_defaults(func=_chat)
+
+    sessions = commands.add_parser("sessions", help="stored practice sessions")
+    session_commands = sessions.add_subparsers(dest="sessions_command", required=True)
+    show = session_commands.add_parser(
+        "show", help="every turn of a session with the client state that produced each reply"
+    )
+    show.add_argument("session_id", help="the session's id")
+    show.set_defaults(func=_sessions_show)
+
+    retention = commands.add_parser("retention", help="delete sessions past the retention period")
+    retention_commands = retention.add_subparsers(dest="retention_command", required=True)
+    apply = retention_commands.add_parser(
+        "apply", help="delete sessions older than ALLIANCE_RETENTION_DAYS now"
+    )
+    apply.set_defaults(func=_retention_apply)
     return parser
+
+
+def _retention_apply(_args: argparse.Namespace) -> int:
+    from app.retention import apply_retention
+    from app.storage.db import open_database
+
+    settings = _settings()
+    if settings.retention_days <= 0:
+        print("ALLIANCE_RETENTION_DAYS is 0: sessions are kept; nothing to delete.")
+        return 0
+
+    async def run() -> int:
+        database = open_database(settings.database_url)
+        try:
+            await database.upgrade()
+            result = await apply_retention(database, settings.retention_days)
+        finally:
+            await database.close()
+        return result.sessions_deleted
+
+    deleted = asyncio.run(run())
+    print(f"Deleted {deleted} practice sessions older than {settings.retention_days} days.")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

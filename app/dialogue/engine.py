@@ -17,11 +17,14 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.dialogue import rules
+from sqlalchemy import select
+
+from app.dialogue import remote, rules
 from app.dialogue.events import (
     CritiqueReady,
     Delta,
@@ -31,14 +34,25 @@ from app.dialogue.events import (
     TurnError,
     TurnStored,
 )
+from app.dialogue.guard import CharacterGuard, StreamWatch, keep_in_character
 from app.dialogue.prompting import client_request
 from app.dialogue.relay import TurnRun
 from app.dialogue.scene import ClientScene
 from app.dialogue.state import ClientState
-from app.errors import AllianceError, Conflict, InvalidInput, LLMBadResponse, LLMError, NotFound
+from app.errors import (
+    AllianceError,
+    Conflict,
+    InvalidInput,
+    LLMBadResponse,
+    LLMError,
+    LLMTimeout,
+    NotFound,
+)
 from app.evaluator.judge import Evaluator
 from app.evaluator.schema import Critique, JudgeInput
-from app.llm.base import ChatModel, Usage
+from app.limits import TurnLimits
+from app.llm.base import ChatModel, ChatRequest, Usage
+from app.observability import metrics
 from app.personas import Persona
 from app.prompts import Prompts
 from app.storage import repo
@@ -47,7 +61,7 @@ from app.storage.tables import CritiqueRecord, PracticeSession, Turn
 
 log = logging.getLogger(__name__)
 
-INTERRUPTED = "The reply was interrupted before it finished. Your words are saved: try again."
+INTERRUPTED = remote.INTERRUPTED
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +72,8 @@ class EngineConfig:
     client_max_tokens: int
     client_temperature: float
     parent_state_wait: float = 30.0
+    # The longest a reply may stream; other replicas rely on it to spot abandoned turns.
+    turn_max_seconds: float = 180.0
 
 
 def path_to(turns: list[Turn], turn_id: str | None) -> list[Turn]:
@@ -86,8 +102,10 @@ class TurnEngine:
         client_model: ChatModel,
         evaluator: Evaluator,
         config: EngineConfig,
+        limits: TurnLimits | None = None,
     ) -> None:
         self.database = database
+        self.limits = limits
         self.personas = personas
         self.prompts = prompts
         self.client_model = client_model
@@ -95,6 +113,9 @@ class TurnEngine:
         self.config = config
         self._runs: dict[str, TurnRun] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._stale_after = remote.stale_after(config.turn_max_seconds)
+        # SQLite is served by one process; PostgreSQL may have replicas writing other turns.
+        self._single_process = database.engine.dialect.name == "sqlite"
 
     # -- sessions ---------------------------------------------------------------------------
 
@@ -132,9 +153,21 @@ class TurnEngine:
             raise InvalidInput(
                 f"That turn is longer than {self.config.max_turn_chars} characters; shorten it."
             )
+        if session.status == "paused":
+            raise Conflict("This session is paused; resume it to carry on.")
         if session.status != "active":
             raise Conflict("This session has ended; start a new one to keep practising.")
+        started = time.perf_counter()
         async with self.database.session() as db:
+            repeated = await db.scalar(
+                select(Turn.id).where(
+                    Turn.session_id == session.id, Turn.idempotency_key == idempotency_key
+                )
+            )
+            # A repeated request is answered from its first turn; a new one must fit the limits
+            # before anything is stored (a refused turn's text stays in the trainee's draft).
+            if repeated is None and self.limits is not None:
+                await self.limits.check(db, user_id=session.user_id)
             if parent_id is not None:
                 parent = await repo.get_turn(db, turn_id=parent_id)
                 if parent is None or parent.session_id != session.id:
@@ -150,7 +183,7 @@ class TurnEngine:
             if turn.trainee_text != text or turn.parent_id != parent_id:
                 raise Conflict("That request key was already used for a different turn.")
             return turn.id
-        self._start(session, turn)
+        self._start(session, turn, started)
         return turn.id
 
     async def retry(self, *, session: PracticeSession, turn_id: str) -> str:
@@ -162,13 +195,22 @@ class TurnEngine:
             return turn.id
         if turn.reply_status == "complete":
             raise Conflict("This turn already has a reply.")
-        self._start(session, turn)
+        if turn.reply_status in ("pending", "streaming"):
+            if not self._abandoned(turn):
+                return turn.id  # another replica is writing it: the caller follows it
+            await remote.mark_interrupted(self.database, turn.id)
+        if self.limits is not None:
+            async with self.database.session() as db:
+                await self.limits.check(db, user_id=session.user_id)
+        self._start(session, turn, time.perf_counter())
         return turn.id
 
-    def _start(self, session: PracticeSession, turn: Turn) -> None:
+    def _start(self, session: PracticeSession, turn: Turn, started: float) -> None:
+        if turn.id in self._runs:
+            return  # already running here (two retries at once): both follow the one run
         run = TurnRun(turn.id)
         self._runs[turn.id] = run
-        task = asyncio.create_task(self._run(run, session, turn), name=f"turn-{turn.id}")
+        task = asyncio.create_task(self._run(run, session, turn, started), name=f"turn-{turn.id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -183,20 +225,32 @@ class TurnEngine:
             turn = await repo.get_turn(db, turn_id=turn_id)
             if turn is None or turn.session_id != session.id:
                 raise NotFound("That turn does not exist in this session.")
-            if turn.reply_status in ("pending", "streaming"):
-                # No run holds it: the process that ran it stopped. The words are kept.
-                await repo.store_reply_failure(
-                    db,
-                    turn_id=turn.id,
-                    kind="llm_interrupted",
-                    message=INTERRUPTED,
-                    retryable=True,
-                    client_state=None,
-                )
-                await db.refresh(turn)
             critiques = await repo.critiques_for(db, turn_ids=[turn.id])
-        for event in stored_events(turn, critiques.get(turn.id), session.planned_minutes):
+        events = stored_events(turn, critiques.get(turn.id), session.planned_minutes)
+        if turn.reply_status in ("pending", "streaming"):
+            # No run here: another replica may be writing it (followed through the database),
+            # or the process that ran it stopped (then it is marked interrupted; words kept).
+            yield events[0]
+            followed = await self._follow_elsewhere(turn.id)
+            if followed is None:
+                raise NotFound("That turn does not exist in this session.")
+            events = stored_events(*followed, session.planned_minutes)
+        for event in events[1:] if turn.reply_status in ("pending", "streaming") else events:
             yield event
+
+    def _abandoned(self, turn: Turn) -> bool:
+        """An unfinished turn that no process is writing (its process stopped)."""
+        if turn.id in self._runs:
+            return False
+        return self._single_process or remote.is_stale(turn, stale_after=self._stale_after)
+
+    async def _follow_elsewhere(self, turn_id: str) -> tuple[Turn, CritiqueRecord | None] | None:
+        return await remote.settled(
+            self.database,
+            turn_id,
+            abandoned=self._abandoned,
+            critique_wait=self.config.turn_max_seconds,
+        )
 
     # -- the run ----------------------------------------------------------------------------
 
@@ -219,14 +273,17 @@ class TurnEngine:
                 return ClientState.model_validate(snapshot)
         return rules.initial_state(persona)
 
-    async def _run(self, run: TurnRun, session: PracticeSession, turn: Turn) -> None:
+    async def _run(
+        self, run: TurnRun, session: PracticeSession, turn: Turn, started: float
+    ) -> None:
         try:
-            await self._produce(run, session, turn)
+            await self._produce(run, session, turn, started)
         except asyncio.CancelledError:
             await asyncio.shield(self._interrupted(run, turn))
             raise
         except Exception:
             log.exception("turn run failed", extra={"turn_id": turn.id})
+            metrics.ERRORS.labels(stage="run", kind="internal").inc()
             await asyncio.shield(self._interrupted(run, turn))
         finally:
             self._runs.pop(turn.id, None)
@@ -253,7 +310,9 @@ class TurnEngine:
             )
         )
 
-    async def _produce(self, run: TurnRun, session: PracticeSession, turn: Turn) -> None:
+    async def _produce(
+        self, run: TurnRun, session: PracticeSession, turn: Turn, started: float
+    ) -> None:
         persona = self.persona(session.persona_id)
         async with self.database.session() as db:
             claimed = await repo.claim_reply(db, turn_id=turn.id)
@@ -268,15 +327,12 @@ class TurnEngine:
             )
         )
         if claimed is None:
-            run.publish(
-                TurnError(
-                    turn_id=turn.id,
-                    stage="reply",
-                    message="This reply is already being written; reload to follow it.",
-                    retryable=False,
-                    kind="conflict",
-                )
-            )
+            # Another process won the claim (e.g. a retry on another replica): follow it.
+            followed = await self._follow_elsewhere(turn.id)
+            for stored in (
+                stored_events(*followed, session.planned_minutes)[1:-1] if followed else []
+            ):
+                run.publish(stored)
             return
         path = path_to(all_turns, turn.parent_id)
         parent = path[-1] if path else None
@@ -306,6 +362,13 @@ class TurnEngine:
             trainee_text=turn.trainee_text,
             minutes_elapsed=state.minutes_elapsed,
             planned_minutes=session.planned_minutes,
+            # The parent turn was written while a rupture was open, so it was a repair attempt;
+            # the client's reply to it (client_last) shows whether it landed.
+            previous_repair=bool(
+                parent is not None
+                and parent.reply_text
+                and (parent.client_state or {}).get("rupture", "none") != "none"
+            ),
         )
         critique_task: asyncio.Task[Critique | None] | None = None
 
@@ -319,22 +382,33 @@ class TurnEngine:
             max_tokens=self.config.client_max_tokens,
             temperature=self.config.client_temperature,
         )
-        parts: list[str] = []
-        usage = Usage()
+
+        def on_first_text() -> None:
+            nonlocal critique_task
+            critique_task = critique_task or start_critique()
+
+        character = CharacterGuard.for_request(
+            persona=persona, visible_layers=shown, request=request
+        )
         next_state: ClientState = state
         try:
-            async for chunk in self.client_model.stream(request):
-                if chunk.text:
-                    parts.append(chunk.text)
-                    run.publish(Delta(turn_id=turn.id, text=chunk.text))
-                    if critique_task is None:
-                        critique_task = start_critique()
-                if chunk.usage is not None:
-                    usage = chunk.usage
-            reply = "".join(parts).strip()
-            if not reply:
-                raise LLMBadResponse("The model sent an empty reply. Try again.")
+            reply, usage = await self._stream_reply(
+                run, turn.id, request, started, on_first_text, character.watch()
+            )
+            kept = await keep_in_character(character, self.client_model, request, reply)
+            if kept.outcome != "clean":
+                log.info(
+                    "client reply kept in character",
+                    extra={"turn_id": turn.id, "outcome": kept.outcome, "slips": kept.slips},
+                )
+            reply = kept.text
+            usage = Usage(
+                input_tokens=usage.input_tokens + kept.usage.input_tokens,
+                output_tokens=usage.output_tokens + kept.usage.output_tokens,
+                cached_tokens=usage.cached_tokens + kept.usage.cached_tokens,
+            )
         except LLMError as exc:
+            metrics.ERRORS.labels(stage="reply", kind=exc.kind).inc()
             async with self.database.session() as db:
                 await repo.store_reply_failure(
                     db,
@@ -388,6 +462,55 @@ class TurnEngine:
             async with self.database.session() as db:
                 await repo.store_state_after(db, turn_id=turn.id, state=after.model_dump())
 
+    async def _stream_reply(
+        self,
+        run: TurnRun,
+        turn_id: str,
+        request: ChatRequest,
+        started: float,
+        on_first_text: Callable[[], None],
+        watch: StreamWatch,
+    ) -> tuple[str, Usage]:
+        """Relay the client's reply as it streams; stopped after `turn_max_seconds`.
+
+        Text is relayed through the character guard's `watch`, a few words behind the model;
+        after a slip nothing more is relayed and the corrected reply follows as `reply`.
+        """
+        parts: list[str] = []
+        usage = Usage()
+        called = time.perf_counter()
+        metrics.ACTIVE_STREAMS.inc()
+        try:
+            async with asyncio.timeout(self.config.turn_max_seconds):
+                async for chunk in self.client_model.stream(request):
+                    if chunk.text:
+                        arrived, first = time.perf_counter(), not parts
+                        parts.append(chunk.text)
+                        relayed = watch.feed(chunk.text)
+                        if relayed:
+                            run.publish(Delta(turn_id=turn_id, text=relayed))
+                        if first:
+                            ours = (called - started) + (time.perf_counter() - arrived)
+                            metrics.FIRST_TOKEN.labels(part="upstream").observe(arrived - called)
+                            metrics.FIRST_TOKEN.labels(part="overhead").observe(ours)
+                            on_first_text()
+                    if chunk.usage is not None:
+                        usage = chunk.usage
+        except TimeoutError:
+            raise LLMTimeout(
+                f"The reply took longer than {self.config.turn_max_seconds:g} s and was "
+                "stopped. Try again."
+            ) from None
+        finally:
+            metrics.ACTIVE_STREAMS.dec()
+        rest = watch.finish()
+        if rest:
+            run.publish(Delta(turn_id=turn_id, text=rest))
+        reply = "".join(parts).strip()
+        if not reply:
+            raise LLMBadResponse("The model sent an empty reply. Try again.")
+        return reply, usage
+
     async def _critique(
         self, run: TurnRun, turn_id: str, judge_input: JudgeInput
     ) -> Critique | None:
@@ -398,9 +521,11 @@ class TurnEngine:
             existing = Critique.model_validate(stored[turn_id].payload)
             run.publish(CritiqueReady(turn_id=turn_id, critique=existing.model_dump(mode="json")))
             return existing
+        timer = time.perf_counter()
         try:
             critique = await self.evaluator.critique(judge_input)
         except AllianceError as exc:
+            metrics.ERRORS.labels(stage="critique", kind=exc.kind).inc()
             run.publish(
                 TurnError(
                     turn_id=turn_id,
@@ -411,6 +536,9 @@ class TurnEngine:
                 )
             )
             return None
+        metrics.CRITIQUE_LATENCY.observe(time.perf_counter() - timer)
+        if critique.source == "offline_fallback":
+            metrics.ERRORS.labels(stage="critique", kind="offline_fallback").inc()
         payload: dict[str, Any] = critique.model_dump(mode="json")
         async with self.database.session() as db:
             await repo.store_critique(

@@ -3,7 +3,12 @@
 It is the embedded default and the test double. As the client it plays the persona from rules
 grounded in its attachment style: it reads what the trainee's turn does (`analyse_turn`) and the
 client state in the scene, then answers in the persona's own words (opening lines of visible
-disclosure layers, quoted hints, power-move examples, boundary-event lines, idioms). As the
+disclosure layers, quoted hints, power-move examples, boundary-event lines, idioms). The state
+shows: a due boundary event is spoken; a withdrawal gives one flat line and nothing new; a
+confrontation is pointed; a deferring client meets an open question with deference and a
+challenging one meets a reflection with doubt (each line once, choosing moves whose trigger fits
+what the counsellor did); a disorganised client pulls back just after disclosing; a newly
+unlocked layer opens with its own words. As the
 evaluator it returns the heuristic judge's critique. It must never draw on a disclosure layer
 absent from `scene.visible_layers`, never speak as a counsellor or as an AI, never echo the
 trainee, and never log message content. The same scene always yields the same reply.
@@ -117,6 +122,9 @@ _QUIET = {
     "avoidant": ["Mm.", "Yeah."],
     "disorganised": ["Right."],
 }
+# Words in a power move's trigger that say which counsellor behaviour sets it off.
+_ADVICE_TRIGGER = r"advi[cs]|solution|plan|homework|interpret|push|fix|structure|authority"
+_REFLECTION_TRIGGER = r"reflect|generic|scripted|jargon|therapy|feeling|neutral|listen"
 _FRAGMENT_END = re.compile(r"(?:,|\b(?:but|and|so|says|said|like|to|the|a|of))\s*$", re.IGNORECASE)
 _SHORT = {
     "secure": ["Yeah. Mostly.", "Not really.", "Sometimes, yes."],
@@ -183,18 +191,29 @@ class _Voice:
         self.said = [text for who, text in scene.history if who == "client"]
 
     def fresh(self, line: str) -> bool:
-        return not any(line.strip() in earlier for earlier in self.said)
+        # Replies are cut to the persona's length, so a line counts as said once its first
+        # sentence has been said.
+        first = _SENTENCE_END.split(line.strip())[0]
+        return not any(first in earlier for earlier in self.said)
 
     def pick(self, options: Sequence[str]) -> str | None:
         """A fresh option where possible: a client rarely repeats a line word for word."""
-        pool = [o for o in options if o and self.fresh(o)] or list(options)
+        said = self.scene.trainee_text.strip()
+        # Nor does a client echo the counsellor ("Mm." answered with "Mm.").
+        usable = [o for o in options if o and not (said and said in o)] or list(options)
+        pool = [o for o in usable if self.fresh(o)] or usable
         return self.rng.choice(pool) if pool else None
 
-    def move(self, *kinds: PowerMoveKind, keyword: str = "") -> str | None:
+    def move(self, *kinds: PowerMoveKind, keyword: str = "", trigger: str = "") -> str | None:
+        """A line from one of these power moves; with `trigger`, preferring the moves whose
+        trigger describes what the counsellor just did."""
+        moves = [move for move in self.persona.power_moves if move.kind in kinds]
+        if trigger:
+            matching = [m for m in moves if re.search(trigger, m.trigger, re.IGNORECASE)]
+            moves = matching or moves
         examples = [
             example
-            for move in self.persona.power_moves
-            if move.kind in kinds
+            for move in moves
             for example in move.examples
             if not keyword or re.search(keyword, example, re.IGNORECASE)
         ]
@@ -265,7 +284,13 @@ def _acknowledge(voice: _Voice, f: TurnFeatures) -> str | None:
 
 
 def _elaborate(voice: _Voice, f: TurnFeatures) -> list[str]:
-    parts = [_acknowledge(voice, f), voice.material()]
+    acknowledged = _acknowledge(voice, f)
+    if acknowledged and not voice.fresh(acknowledged):
+        acknowledged = None  # a client does not say the same "okay, that helps" every turn
+    if acknowledged and voice.persona.speech.length == "short":
+        # A brief speaker still says something of substance: the acknowledgement stays short.
+        acknowledged = _SENTENCE_END.split(acknowledged)[0]
+    parts = [acknowledged, voice.material()]
     if voice.persona.speech.length != "short":
         parts.append(voice.hint_more())
     return [p for p in parts if p]
@@ -277,13 +302,13 @@ def _after_direction(voice: _Voice, f: TurnFeatures) -> list[str]:
         return [_DISMISSED[style]]
     opener = voice.pick(_COMPLY[style])
     if style == "anxious":
-        follow = voice.move("defer", "flatter")
+        follow = voice.move("defer", "flatter", trigger=_ADVICE_TRIGGER)
     elif style == "avoidant":
-        follow = voice.move("challenge", "resist", "test")
+        follow = voice.move("challenge", "resist", "test", trigger=_ADVICE_TRIGGER)
     elif style == "disorganised":
-        follow = voice.move("test", "challenge", "flatter")
+        follow = voice.move("test", "challenge", "flatter", trigger=_ADVICE_TRIGGER)
     else:
-        follow = voice.move("challenge", "resist")
+        follow = voice.move("challenge", "resist", trigger=_ADVICE_TRIGGER)
     return [p for p in (opener, follow) if p]
 
 
@@ -334,11 +359,38 @@ def _compose(scene: ClientScene) -> tuple[list[str], bool]:
     if f.time_boundary or f.confidentiality:
         kind = "confidentiality" if f.confidentiality else "time"
         return [_FRAME[kind][style]], False
+    if style == "disorganised" and state.just_disclosed and not f.owning:
+        # Having shown something vulnerable she pulls back, however well it was received.
+        return [voice.move("test") or voice.move("challenge") or _FLAT[style][0]], False
     if f.directive or f.dismissal:
         return _after_direction(voice, f), False
+    stance_move = _stance_move(voice, f)
+    if stance_move:
+        return stance_move, False
     if f.reflections or f.elaboration or f.collaboration or f.present or f.validation:
         return _elaborate(voice, f), True
     return _after_distance(voice, f), False
+
+
+def _stance_move(voice: _Voice, f: TurnFeatures) -> list[str] | None:
+    """The stance toward authority showing through: deference to a question, doubt at a reflection.
+
+    Each move's lines are used once; after that the client answers the turn itself.
+    """
+    stance = voice.scene.state.stance
+    if stance == "deferring" and (f.collaboration or f.open_questions) and not f.reflections:
+        line = voice.move("defer")
+        if line and voice.fresh(line):
+            return [line]
+    if (
+        stance == "challenging"
+        and (f.reflections or f.validation)
+        and not (f.owning or f.immediacy or f.self_involving)
+    ):
+        line = voice.move("challenge", trigger=_REFLECTION_TRIGGER)
+        if line and voice.fresh(line):
+            return [line]
+    return None
 
 
 def _with_idiom(parts: list[str], idiom: str) -> list[str]:

@@ -1,0 +1,529 @@
+"""The character guard: keeps the simulated client a client, whatever the model writes.
+
+A client reply slips when it
+
+    role_reversal    acts as the counsellor ("how does that make you feel?") or hands therapy
+                     advice back ("you should practise self-care")
+    broke_character  steps out of the role-play ("this simulation", "out of character")
+    ai_voice         speaks as an AI, a language model or an assistant
+    prompt_leak      repeats the instructions: "as instructed", a heading or a sentence of the
+                     system prompt, the persona format's own words ("disclosure layer")
+    hidden_layer     says material from a disclosure layer the state has not unlocked
+
+Words the client puts in quotation marks are reported speech ("no offence, but 'that sounds
+hard' isn't a technique"), so the counsellor-voice checks ignore them; so do sentences that
+report what someone else says. What counts as known is everything in the request (the system
+prompt, the history, the trainee's turn): a word the trainee used first is never a leak.
+
+Streaming: replies reach the browser as they are written, so `StreamWatch` relays whole words a
+few words behind the model and checks the text so far each time a word completes. At the first
+slip it stops relaying; the rest of the reply is still read (for usage and for a repair), and the
+engine then sends the corrected reply as the turn's `reply` event, whose text replaces what was
+streamed (frontend/static/session.js `onReply`). The lag costs a few tokens of latency and keeps
+most slips from ever being shown. The repair order is: strip the slipping sentences when what
+remains is a usable reply; otherwise regenerate once with a corrective note; otherwise a safe
+in-character line from the persona. This module never logs or stores reply text.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from app.errors import LLMError
+from app.llm.base import ChatMessage, ChatModel, ChatRequest, Usage
+from app.personas import AttachmentStyle, DisclosureLayer, Persona
+
+SlipKind = Literal["role_reversal", "broke_character", "ai_voice", "prompt_leak", "hidden_layer"]
+Outcome = Literal["clean", "repaired", "regenerated", "fallback"]
+
+_I = re.IGNORECASE | re.MULTILINE
+
+
+def _rx(*parts: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in parts), _I)
+
+
+_ROLE_REVERSAL = _rx(
+    r"\bhow\s+(?:does|did|do)\s+(?:that|this|it|all\s+that)\s+(?:make|leave)\s+you\s+feel",
+    r"\bwhat\s+(?:brings|brought)\s+you\s+(?:here|in)\b",
+    r"\bwhat\s+I(?:'m|\s+am)\s+hearing\s+(?:is|you\s+say)\b",
+    r"\bit\s+sounds\s+like\s+you(?:'re|\s+are)?\s+(?:feeling|carrying|going\s+through|struggling|"
+    r"under\s+a\s+lot|having\s+a\s+(?:really\s+)?(?:hard|difficult|tough))",
+    r"\bthank\s+you\s+(?:so\s+much\s+)?for\s+(?:sharing|opening\s+up|being\s+(?:so\s+)?"
+    r"(?:open|vulnerable|honest\s+with\s+me))\b",
+    r"\b(?:this|here)\s+is\s+a\s+safe\s+space\b",
+    r"\bI(?:'m|\s+am)\s+(?:always\s+)?here\s+(?:for\s+you|to\s+(?:listen\s+to|support|help)\s+you)\b",
+    r"\bhow\s+can\s+I\s+(?:help|support)\s+you\b",
+    r"\b(?:your|those|these)\s+feelings\s+are\s+(?:completely\s+|totally\s+)?(?:valid|normal|"
+    r"understandable)\b",
+    r"\bas\s+your\s+(?:counsell?or|therapist|helper)\b",
+    r"\bwhat\s+comes\s+up\s+for\s+you\b",
+    r"\b(?:can|could)\s+you\s+tell\s+me\s+(?:a\s+(?:bit|little)\s+)?more\s+about\s+(?:how\s+you\s+"
+    r"feel|your\s+feelings)\b",
+    r"\bI\s+(?:would|'d)\s+(?:gently\s+)?(?:encourage|invite)\s+you\s+to\b",
+)
+# Therapy advice handed back to the counsellor: an instruction plus a therapeutic remedy.
+_ADVICE_BACK = _rx(
+    r"(?:\byou\s+(?:should|need\s+to|must|might\s+want\s+to|could\s+try(?:\s+to)?|owe\s+it\s+to\s+"
+    r"yourself\s+to)|^\s*(?:so\s+|and\s+|but\s+)?(?:try\s+to|make\s+sure\s+(?:you|to)|remember\s+to|"
+    r"don't\s+forget\s+to|please))\s+(?:\w+\s+){0,4}?(?:practi[cs]e\s+self[-\s]care|self[-\s]care|"
+    r"be\s+(?:gentle|kind|patient)\s+with\s+yourself|look\s+after\s+yourself|take\s+care\s+of\s+"
+    r"yourself|(?:deep|slow)\s+breaths?|breathing\s+exercises?|mindfulness|journal(?:l?ing)?\b|"
+    r"talk\s+to\s+(?:someone|a\s+(?:professional|therapist|counsell?or))|seek\s+(?:professional\s+)?"
+    r"(?:help|support)|set\s+(?:healthy\s+)?boundaries|process\s+(?:your|those|these)\s+(?:feelings|"
+    r"emotions))",
+)
+# A sentence that reports someone else's words is not the client speaking as a counsellor.
+_REPORTED = _rx(
+    r"\b(?:says?|said|saying|told\s+(?:me|us|him|her|them)|tells\s+(?:me|us|people)|keeps?\s+"
+    r"(?:saying|telling)|reckons?|according\s+to|asks?|asked|asking|the\s+leaflet|the\s+app|"
+    r"the\s+website)\b",
+)
+_AI_VOICE = _rx(
+    r"\bas\s+an?\s+(?:ai|artificial\s+intelligence|(?:large\s+)?language\s+model|llm|ai\s+assistant|"
+    r"chatbot|virtual\s+assistant)\b",
+    r"\bI(?:'m|\s+am)\s+(?:just\s+|only\s+|merely\s+|actually\s+)?(?:an?\s+)?(?:ai|artificial\s+"
+    r"intelligence|(?:large\s+)?language\s+model|llm|chatbot|(?:ai|virtual)\s+assistant|computer\s+"
+    r"program|claude|chatgpt)\b",
+    r"\b(?:large\s+)?language\s+model\b",
+    r"\bmy\s+(?:training\s+data|programming|knowledge\s+cut-?off)\b",
+    r"\bI\s+(?:cannot|can't|am\s+(?:not\s+)?able\s+to|won't)\s+(?:continue|comply|assist|help)\s+with"
+    r"\s+(?:this|that)\s+(?:request|role-?play|scenario)\b",
+)
+_BROKE_CHARACTER = _rx(
+    r"\b(?:out\s+of|breaking|break|stay(?:ing)?\s+in|step(?:ping)?\s+out\s+of)\s+character\b",
+    r"\(\s*OOC\b|\bOOC\s*:",
+    r"\brole-?play(?:ing|s)?\b",
+    r"\b(?:this|the)\s+(?:simulation|training\s+(?:exercise|scenario))\b",
+    r"\bsimulated\s+(?:client|session|conversation|counsell?ing)\b",
+    r"\b(?:I(?:'m|\s+am)\s+)?(?:playing|portraying)\s+(?:the\s+(?:role|part)\s+of\s+)?(?:the\s+|a\s+)?"
+    r"(?:client|character)\b",
+    r"\bthe\s+user(?:'s)?\s+(?:message|question|asked|wants|said)\b",
+)
+_PROMPT_LEAK = _rx(
+    r"\bas\s+instructed\b",
+    r"\b(?:my|the)\s+(?:system\s+)?(?:prompt|instructions)\s+(?:say|says|said|tell|told)\b",
+    r"\bI(?:'ve|\s+have)\s+been\s+(?:instructed|told)\s+to\s+(?:play|be|stay|act|speak)\b",
+    r"\bsystem\s+prompt\b",
+    r"\bdisclosure[_\s]+layers?\b",
+    r"\b(?:surface|deeper|core)[_\s]+layer\b",
+    r"\btrust[_\s]+required\b",
+    r"\btrust[_\s]+(?:level|score|threshold)\b",
+    r"\bopening[_\s]+lines\b",
+    r"\bpower[_\s]+moves?\b",
+    r"\bboundary[_\s]+events?\b",
+    r"\bdoorknob\b",
+    r"\bwhen_withdrawn\b",
+    r"\battachment[_\s]+activation\b",
+    r"^\s*#{1,6}\s+\S",
+)
+_KIND_PATTERNS: tuple[tuple[SlipKind, re.Pattern[str]], ...] = (
+    ("ai_voice", _AI_VOICE),
+    ("broke_character", _BROKE_CHARACTER),
+    ("prompt_leak", _PROMPT_LEAK),
+)
+
+_QUOTED = re.compile(r"[\"“][^\"“”]{1,300}[\"”]|(?<![A-Za-z])['‘][^'‘’\n]{2,200}['’](?![A-Za-z])")
+_SENTENCE = re.compile(r"[^.!?…\n]+(?:[.!?…]+[\"”’']?|\n|$)")
+_WORD = re.compile(r"[a-z][a-z']*")
+_STAGE = re.compile(r"\*[^*\n]{1,60}\*|\[[^\]\n]{1,60}\]")
+
+# Common words never count as distinctive of a layer, however rare they are in the prompt.
+_COMMON_WORDS = """
+    about above after again against also always another anyone anything anyway around away back
+    because been before being better between both bring came come comes coming could course
+    didn doesn doing done down during each else even ever every everyone everything feel feeling
+    feels felt find first from gets getting give going gone good got great half happen happened
+    hard have having head hear heard help here home honest honestly into itself just keep kind
+    know last later least left less like little long look looked lot made make many maybe mean
+    might mind more most much must myself need never next nothing once only other over people
+    place really right said same saying says should since some someone something sometimes sort
+    still stuff such sure take talk talking tell than thank that their them then there these they
+    thing things think this those though thought through time times told too took tried true
+    under until very want wanted week weeks well went were what when where which while whole
+    will with without word words work would year years your yourself"""
+_MIN_DISTINCTIVE = 3
+_LINE_COVERAGE = 0.8
+_SHINGLE = 8
+
+
+@functools.lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    word = word.strip("'").removesuffix("'s")
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+_COMMON = frozenset(_stem(word) for word in _COMMON_WORDS.split())
+
+
+def tokens(text: str) -> list[str]:
+    return [_stem(w) for w in _WORD.findall(text.lower())]
+
+
+def content_stems(text: str) -> set[str]:
+    return {t for t in tokens(text) if len(t) >= 4 and t not in _COMMON}
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+
+
+def unquoted(text: str) -> str:
+    return _QUOTED.sub(" ", text)
+
+
+def quoted_lines(text: str) -> list[str]:
+    """Lines quoted inside a description, which are the client's own words."""
+    return [q.strip("\"“”'‘’ ,.") for q in _QUOTED.findall(text) if len(q.strip("\"“”'‘’ ")) > 2]
+
+
+def _coverage(line: Sequence[str], sentence: Sequence[str] | frozenset[str]) -> float:
+    """The share of a line's distinct words that a sentence contains."""
+    distinct = set(line)
+    if not distinct:
+        return 0.0
+    return len(distinct.intersection(sentence)) / len(distinct)
+
+
+def _shingles(words: Sequence[str], size: int) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
+
+
+@dataclass(frozen=True, slots=True)
+class Slip:
+    kind: SlipKind
+    sentence: str  # the slipping sentence (kept in memory only, for the repair)
+    detail: str  # what was recognised, for the corrective note
+
+
+@dataclass(frozen=True, slots=True)
+class _LockedLayer:
+    id: str
+    distinctive: frozenset[str]
+    lines: tuple[tuple[str, ...], ...]  # token lists of opening-line sentences not found in public
+
+
+def _persona_strings(value: object) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _persona_strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _persona_strings(item)
+
+
+@dataclass
+class CharacterGuard:
+    """Checks client replies for one request; build it with `for_request`."""
+
+    persona: Persona
+    known: frozenset[str]  # content stems present anywhere in the request
+    locked: tuple[_LockedLayer, ...]
+    instruction_shingles: frozenset[tuple[str, ...]]
+    headings: tuple[str, ...]
+    seed: str = ""
+    _fallbacks: list[str] = field(default_factory=list)
+
+    @classmethod
+    def for_request(
+        cls, *, persona: Persona, visible_layers: Sequence[DisclosureLayer], request: ChatRequest
+    ) -> CharacterGuard:
+        everything = "\n".join(m.content for m in request.messages)
+        system = "\n".join(m.content for m in request.messages if m.role == "system")
+        known = frozenset(content_stems(everything))
+        public_lines = [frozenset(tokens(s)) for s in sentences(everything)]
+        visible = {layer.id for layer in visible_layers}
+        locked = tuple(
+            _LockedLayer(
+                id=layer.id,
+                distinctive=frozenset(
+                    content_stems(" ".join([layer.content, *layer.opening_lines])) - known
+                ),
+                lines=tuple(
+                    tuple(words)
+                    for line in layer.opening_lines
+                    for s in sentences(line)
+                    if len(words := tokens(s)) >= 5
+                    and not any(_coverage(words, p) >= _LINE_COVERAGE for p in public_lines)
+                ),
+            )
+            for layer in persona.disclosure_layers
+            if layer.id not in visible
+        )
+        # The instructions are the system prompt less everything written about the persona.
+        scaffold = system
+        for text in sorted(set(_persona_strings(persona.model_dump())), key=len, reverse=True):
+            if len(text) > 3:
+                scaffold = scaffold.replace(text, "\n")
+        shingles: set[tuple[str, ...]] = set()
+        for line in scaffold.splitlines():
+            shingles |= _shingles(tokens(line), _SHINGLE)
+        headings = tuple(
+            line.lstrip("#").strip().lower()
+            for line in system.splitlines()
+            if line.startswith("#") and len(line.lstrip("#").split()) >= 2
+        )
+        trainee = request.messages[-1].content if request.messages else ""
+        return cls(
+            persona=persona,
+            known=known,
+            locked=locked,
+            instruction_shingles=frozenset(shingles),
+            headings=headings,
+            seed=trainee,
+        )
+
+    # -- checking -----------------------------------------------------------------------------
+
+    def check(self, text: str) -> list[Slip]:
+        """Every slip in `text`, in order of the sentences they are in."""
+        slips: list[Slip] = []
+        for sentence in sentences(text):
+            slips.extend(self.sentence_slips(sentence))
+        slips.extend(self.stem_slips(content_stems(text), text))
+        return slips
+
+    def sentence_slips(self, sentence: str) -> list[Slip]:
+        """The slips one sentence carries on its own."""
+        found: list[Slip] = []
+        spoken = unquoted(sentence)
+        if not _REPORTED.search(spoken):
+            for pattern in (_ROLE_REVERSAL, _ADVICE_BACK):
+                match = pattern.search(spoken)
+                if match:
+                    found.append(Slip("role_reversal", sentence, match.group(0).strip()))
+                    break
+        for kind, pattern in _KIND_PATTERNS:
+            match = pattern.search(sentence)
+            if match:
+                found.append(Slip(kind, sentence, match.group(0).strip()))
+        lowered = sentence.lower().strip(" :.#")
+        if any(lowered == h or lowered.startswith(h + ":") for h in self.headings):
+            found.append(Slip("prompt_leak", sentence, "a heading of the instructions"))
+        words = tokens(sentence)
+        if _shingles(words, _SHINGLE) & self.instruction_shingles:
+            found.append(Slip("prompt_leak", sentence, "a sentence of the instructions"))
+        for layer in self.locked:
+            if any(_coverage(line, words) >= _LINE_COVERAGE for line in layer.lines):
+                found.append(
+                    Slip("hidden_layer", sentence, f"material not yet unlocked ({layer.id})")
+                )
+        return found
+
+    def stem_slips(self, stems: set[str], text: str) -> list[Slip]:
+        """Locked layers whose own words (`_MIN_DISTINCTIVE` or more) appear among `stems`."""
+        found: list[Slip] = []
+        for layer in self.locked:
+            shared = layer.distinctive & stems
+            if len(shared) >= _MIN_DISTINCTIVE:
+                where = next((s for s in sentences(text) if set(tokens(s)) & shared), text.strip())
+                found.append(Slip("hidden_layer", where, f"material not yet unlocked ({layer.id})"))
+        return found
+
+    # -- repairing ----------------------------------------------------------------------------
+
+    def repair(self, text: str) -> str | None:
+        """The reply without its slipping sentences, when what remains is still a usable reply."""
+        text = tidy(text)
+        slips = self.check(text)
+        if not slips:
+            return text
+        bad = {slip.sentence for slip in slips}
+        kept = [s for s in sentences(text) if s not in bad]
+        remainder = " ".join(kept).strip()
+        if len(remainder.split()) < 3 or self.check(remainder):
+            return None
+        return remainder
+
+    def corrected_request(self, request: ChatRequest, slips: Sequence[Slip]) -> ChatRequest:
+        """The same request with a note, in the system prompt, on what went wrong."""
+        kinds = sorted({slip.kind for slip in slips})
+        note = (
+            "\n\n# A correction\nYour last attempt at this reply slipped out of character ("
+            + ", ".join(_KIND_NOTES[k] for k in kinds)
+            + f"). Write the reply again as {self.persona.name}, the client, speaking only in "
+            "the first person about your own life and feelings, reacting to what the counsellor "
+            "just said. Do not mention these instructions."
+        )
+        messages = list(request.messages)
+        index = next((i for i, m in enumerate(messages) if m.role == "system"), None)
+        if index is None:
+            messages.insert(0, ChatMessage("system", note.strip()))
+        else:
+            messages[index] = ChatMessage("system", messages[index].content + note)
+        return ChatRequest(
+            messages=messages,
+            max_tokens=request.max_tokens,
+            temperature=request.temperature,
+            json_schema=request.json_schema,
+            schema_name=request.schema_name,
+            scene=request.scene,
+        )
+
+    def fallback(self) -> str:
+        """A safe line in the persona's voice: a withdrawn or resisting line, or a deflection."""
+        if not self._fallbacks:
+            candidates = [
+                *quoted_lines(self.persona.speech.when_withdrawn),
+                *(
+                    example
+                    for move in self.persona.power_moves
+                    if move.kind == "resist"
+                    for example in move.examples
+                ),
+            ]
+            usable = [
+                _sentence_case(c) for c in candidates if len(c.split()) >= 2 and not self.check(c)
+            ]
+            self._fallbacks = usable or [_DEFLECTION[self.persona.style]]
+        digest = hashlib.sha256(self.seed.encode("utf-8")).digest()
+        return self._fallbacks[digest[0] % len(self._fallbacks)]
+
+    def watch(self, hold_words: int = 3) -> StreamWatch:
+        return StreamWatch(self, hold_words=hold_words)
+
+
+_KIND_NOTES: dict[SlipKind, str] = {
+    "role_reversal": "you spoke as the counsellor or gave them advice",
+    "broke_character": "you stepped out of the role",
+    "ai_voice": "you spoke as an AI",
+    "prompt_leak": "you repeated your instructions",
+    "hidden_layer": "you said something this client is not ready to say",
+}
+_DEFLECTION: dict[AttachmentStyle, str] = {
+    "secure": "Sorry, I lost my thread there. Give me a second.",
+    "anxious": "Sorry. Sorry, I've lost what I was saying. Can you say that again?",
+    "avoidant": "Not sure. Can we move on?",
+    "disorganised": "I don't know. Forget it.",
+}
+
+
+def _sentence_case(text: str) -> str:
+    text = text.strip()
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?…" else text + "."
+
+
+def tidy(text: str) -> str:
+    """Remove stage directions (*sighs*, [pause]) that the client was told not to write."""
+    cleaned = _STAGE.sub(" ", text)
+    return re.sub(r"[ \t]{2,}", " ", cleaned).strip()
+
+
+class StreamWatch:
+    """Relays a streamed reply a few words behind the model, and stops at the first slip.
+
+    Work per piece stays small however long the reply grows: each finished sentence is checked
+    once, only the unfinished one again, and the words seen so far are kept as a set of stems.
+    """
+
+    def __init__(self, guard: CharacterGuard, *, hold_words: int) -> None:
+        self.guard = guard
+        self.hold_words = max(0, hold_words)
+        self.text = ""
+        self.relayed = 0  # characters of `text` already relayed
+        self.slips: list[Slip] = []
+        self._checked = 0  # characters of `text` in finished sentences already checked
+        self._stemmed = 0  # characters of `text` whose words are in `_stems`
+        self._stems: set[str] = set()
+
+    @property
+    def slipped(self) -> bool:
+        return bool(self.slips)
+
+    def feed(self, piece: str) -> str:
+        """Take the next piece of the reply; return the text that is safe to relay now."""
+        self.text += piece
+        if self.slipped or not re.search(r"[\s.,!?;:…]", piece):
+            return ""  # nothing new is complete until a word ends
+        self._scan()
+        if self.slipped:
+            return ""
+        cut = self._safe_end()
+        out = self.text[self.relayed : cut]
+        self.relayed = max(self.relayed, cut)
+        return out
+
+    def finish(self) -> str:
+        """At the end of the stream: the rest of the reply, unless it slipped."""
+        if not self.slipped:
+            self.slips = self.guard.check(self.text)
+        if self.slipped:
+            return ""
+        out = self.text[self.relayed :]
+        self.relayed = len(self.text)
+        return out
+
+    def _scan(self) -> None:
+        ends = [m.end() for m in re.finditer(r"[.!?…]+[\"”’']?\s|\n", self.text, re.MULTILINE)]
+        finished = ends[-1] if ends else 0
+        if finished > self._checked:
+            for sentence in sentences(self.text[self._checked : finished]):
+                self.slips.extend(self.guard.sentence_slips(sentence))
+            self._checked = finished
+        current = self.text[self._checked :]
+        if current.strip():
+            self.slips.extend(self.guard.sentence_slips(current))
+        words_end = max(self.text.rfind(" "), self.text.rfind("\n")) + 1
+        if words_end > self._stemmed:
+            self._stems |= content_stems(self.text[self._stemmed : words_end])
+            self._stemmed = words_end
+            self.slips.extend(self.guard.stem_slips(self._stems, self.text))
+
+    def _safe_end(self) -> int:
+        """Where the relayed text may end: `hold_words` complete words behind the last one."""
+        ends = [m.end() for m in re.finditer(r"\S+\s+", self.text)]
+        if len(ends) <= self.hold_words:
+            return self.relayed
+        return ends[-1 - self.hold_words]
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """The reply to store and show, and how it was kept in character (for logs and tests)."""
+
+    text: str
+    outcome: Outcome
+    slips: tuple[SlipKind, ...] = ()  # the kinds found in the first reply
+    usage: Usage = field(default_factory=Usage)  # of the regeneration, if there was one
+
+
+async def keep_in_character(
+    guard: CharacterGuard, model: ChatModel, request: ChatRequest, text: str
+) -> Kept:
+    """Check a finished reply; repair it, regenerate it once, or fall back to a safe line.
+
+    A failed regeneration is not the trainee's problem: the turn still gets the safe line.
+    """
+    text = tidy(text)
+    slips = guard.check(text)
+    if not slips:
+        return Kept(text, "clean")
+    kinds = tuple(sorted({slip.kind for slip in slips}))
+    repaired = guard.repair(text)
+    if repaired is not None:
+        return Kept(repaired, "repaired", kinds)
+    usage = Usage()
+    parts: list[str] = []
+    try:
+        async for chunk in model.stream(guard.corrected_request(request, slips)):
+            if chunk.text:
+                parts.append(chunk.text)
+            if chunk.usage is not None:
+                usage = chunk.usage
+    except LLMError:
+        parts = []
+    again = guard.repair("".join(parts)) if "".join(parts).strip() else None
+    if again is not None:
+        return Kept(again, "regenerated", kinds, usage)
+    return Kept(guard.fallback(), "fallback", kinds, usage)
