@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from app.auth.audit import record_reads
 from app.auth.principal import Principal
 from app.auth.web_sessions import csrf_ok, current_principal
 from app.errors import Forbidden, Unauthenticated
@@ -20,8 +22,15 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-async def get_optional_principal(request: Request, services: ServicesDep) -> Principal | None:
-    return await current_principal(request, services.database)
+async def get_optional_principal(
+    request: Request, services: ServicesDep
+) -> AsyncIterator[Principal | None]:
+    principal = await current_principal(request, services.database, services.settings)
+    yield principal
+    if principal is not None and principal.reads:
+        # Every read of someone else's transcript is recorded, once per request and session.
+        route = getattr(request.scope.get("route"), "path", request.url.path)
+        await record_reads(services.database, principal, f"{request.method} {route}")
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(get_optional_principal)]

@@ -10,11 +10,20 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.storage.tables import CritiqueRecord, PracticeSession, Turn, User, WebSession, utcnow
+from app.storage.tables import (
+    Cohort,
+    CohortMember,
+    CritiqueRecord,
+    PracticeSession,
+    Turn,
+    User,
+    WebSession,
+    utcnow,
+)
 
 
 def hash_token(token: str) -> str:
@@ -34,20 +43,76 @@ async def upsert_user(db: AsyncSession, *, subject: str, display_name: str, role
             user = await db.scalar(select(User).where(User.subject == subject))
             if user is None:
                 raise
-    elif user.display_name != display_name:
-        user.display_name = display_name
+    elif (user.display_name, user.role) != (display_name, role):
+        # The sign-in is the source of truth: a role changed there changes here.
+        user.display_name, user.role = display_name, role
         await db.commit()
     return user
 
 
+async def set_user_cohorts(db: AsyncSession, *, user_id: str, names: list[str]) -> None:
+    """Make the user's cohorts exactly `names`, creating cohorts that do not exist yet."""
+    wanted: set[str] = set()
+    for name in names:
+        cohort = await db.scalar(select(Cohort).where(Cohort.name == name))
+        if cohort is None:
+            cohort = Cohort(name=name)
+            db.add(cohort)
+            try:
+                await db.commit()
+            except IntegrityError:
+                await db.rollback()
+                cohort = await db.scalar(select(Cohort).where(Cohort.name == name))
+                if cohort is None:
+                    raise
+        wanted.add(cohort.id)
+    current = set(
+        await db.scalars(select(CohortMember.cohort_id).where(CohortMember.user_id == user_id))
+    )
+    if current - wanted:
+        await db.execute(
+            delete(CohortMember).where(
+                CohortMember.user_id == user_id, CohortMember.cohort_id.in_(current - wanted)
+            )
+        )
+    for cohort_id in wanted - current:
+        db.add(CohortMember(cohort_id=cohort_id, user_id=user_id))
+    await db.commit()
+
+
+async def user_cohort_ids(db: AsyncSession, *, user_id: str) -> list[str]:
+    rows = await db.scalars(select(CohortMember.cohort_id).where(CohortMember.user_id == user_id))
+    return sorted(rows)
+
+
+async def trainees_in_cohorts(db: AsyncSession, *, cohort_ids: list[str]) -> list[str]:
+    """Ids of the trainees who belong to any of these cohorts."""
+    if not cohort_ids:
+        return []
+    rows = await db.scalars(
+        select(CohortMember.user_id)
+        .join(User, User.id == CohortMember.user_id)
+        .where(CohortMember.cohort_id.in_(cohort_ids), User.role == "trainee")
+        .distinct()
+    )
+    return sorted(rows)
+
+
 async def create_web_session(
-    db: AsyncSession, *, user_id: str, token: str, csrf_token: str, max_age: timedelta
+    db: AsyncSession,
+    *,
+    user_id: str,
+    token: str,
+    csrf_token: str,
+    max_age: timedelta,
+    id_token: str | None = None,
 ) -> WebSession:
     row = WebSession(
         token_hash=hash_token(token),
         user_id=user_id,
         csrf_token=csrf_token,
         expires_at=utcnow() + max_age,
+        id_token=id_token,
     )
     db.add(row)
     await db.commit()
@@ -66,9 +131,19 @@ async def web_session_user(db: AsyncSession, *, token: str) -> tuple[WebSession,
     return (row, user) if user is not None else None
 
 
-async def delete_web_session(db: AsyncSession, *, token: str) -> None:
-    await db.execute(delete(WebSession).where(WebSession.token_hash == hash_token(token)))
+async def delete_web_session(db: AsyncSession, *, token: str) -> WebSession | None:
+    """End a browser session; returns the row it was (for the provider's id_token), if any."""
+    row = await db.get(WebSession, hash_token(token))
+    if row is not None:
+        await db.delete(row)
+        await db.commit()
+    return row
+
+
+async def delete_expired_web_sessions(db: AsyncSession) -> int:
+    result = await db.execute(delete(WebSession).where(WebSession.expires_at <= utcnow()))
     await db.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def create_practice_session(db: AsyncSession, **fields: Any) -> PracticeSession:
@@ -120,18 +195,28 @@ async def insert_turn(
 
 
 async def claim_reply(db: AsyncSession, *, turn_id: str) -> Turn | None:
-    """Mark a reply as being produced. Returns None when it is already complete or running."""
-    turn = await db.get(Turn, turn_id, with_for_update=True)
-    if turn is None or turn.reply_status in ("complete", "streaming"):
-        await db.rollback()
-        return None
-    turn.reply_status = "streaming"
-    turn.reply_attempts += 1
-    turn.reply_started_at = utcnow()
-    turn.error_kind = turn.error_message = None
-    turn.error_retryable = None
+    """Mark a reply as being produced. Returns None when it is already complete or running.
+
+    One conditional UPDATE, so of any number of processes claiming at once exactly one wins.
+    """
+    claimable = Turn.reply_status.in_(("pending", "failed"))
+    result = await db.execute(
+        update(Turn)
+        .where(Turn.id == turn_id, claimable)
+        .values(
+            reply_status="streaming",
+            reply_attempts=Turn.reply_attempts + 1,
+            reply_started_at=utcnow(),
+            error_kind=None,
+            error_message=None,
+            error_retryable=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
     await db.commit()
-    return turn
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return await db.get(Turn, turn_id)
 
 
 async def store_reply(

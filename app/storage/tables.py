@@ -50,6 +50,29 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
+    # The provider's ID token, kept only to end the provider's session too (id_token_hint).
+    id_token: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class Cohort(Base):
+    """A group of trainees and the tutors who review them, named as the sign-in names it."""
+
+    __tablename__ = "cohorts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CohortMember(Base):
+    __tablename__ = "cohort_members"
+
+    cohort_id: Mapped[str] = mapped_column(
+        ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class PracticeSession(Base):
@@ -112,3 +135,94 @@ class CritiqueRecord(Base):
     judge: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TutorComment(Base):
+    """A tutor's note on one turn, shown to the trainee beside the AI's critique."""
+
+    __tablename__ = "tutor_comments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("practice_sessions.id", ondelete="CASCADE"), index=True
+    )
+    turn_id: Mapped[str] = mapped_column(ForeignKey("turns.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RatingOverride(Base):
+    """A tutor's score for one dimension of one turn, kept beside the AI's (never replacing it).
+
+    `score` None means the tutor judged the dimension not applicable to this turn.
+    """
+
+    __tablename__ = "rating_overrides"
+    __table_args__ = (UniqueConstraint("turn_id", "dimension", name="uq_override_turn_dim"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("practice_sessions.id", ondelete="CASCADE"), index=True
+    )
+    turn_id: Mapped[str] = mapped_column(ForeignKey("turns.id", ondelete="CASCADE"))
+    dimension: Mapped[str] = mapped_column(String(32))
+    score: Mapped[int | None] = mapped_column(Integer, default=None)
+    ai_score: Mapped[int | None] = mapped_column(Integer, default=None)
+    note: Mapped[str] = mapped_column(Text, default="")
+    tutor_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who read whose transcript, and when. Kept when the session or the people are deleted."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    actor_id: Mapped[str] = mapped_column(String(32), index=True)
+    actor_role: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[str] = mapped_column(String(32), index=True)
+    session_id: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AuthoredPersona(Base):
+    """A persona written in the browser. Its content lives in numbered, immutable versions."""
+
+    __tablename__ = "authored_personas"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PersonaVersion(Base):
+    __tablename__ = "persona_versions"
+    __table_args__ = (UniqueConstraint("persona_id", "version", name="uq_persona_version"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    persona_id: Mapped[str] = mapped_column(
+        ForeignKey("authored_personas.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    yaml_text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PersonaPublication(Base):
+    """Which version of an authored persona the trainees of a cohort may practise with."""
+
+    __tablename__ = "persona_publications"
+
+    persona_id: Mapped[str] = mapped_column(
+        ForeignKey("authored_personas.id", ondelete="CASCADE"), primary_key=True
+    )
+    cohort_id: Mapped[str] = mapped_column(
+        ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -341,8 +341,9 @@
     button.addEventListener('click', async () => {
       button.disabled = true;
       try {
-        await postJSON('/api/auth/logout', {});
-        window.location.assign('/');
+        const body = await postJSON('/api/auth/logout', {});
+        // The institution's sign-out page, when it has one; home otherwise.
+        window.location.assign(body && typeof body.redirect === 'string' ? body.redirect : '/');
       } catch (err) {
         if (err instanceof ApiError && err.status === 401) {
           window.location.assign('/');

@@ -40,7 +40,13 @@
     A.clearError();
     setBusy(true);
     try {
-      const body = await A.postJSON('/api/auth/dev', { name });
+      const role = document.getElementById('role-input');
+      const cohort = document.getElementById('cohort-input');
+      const body = await A.postJSON('/api/auth/dev', {
+        name,
+        role: role ? role.value : 'trainee',
+        cohort: cohort && cohort.value.trim() ? cohort.value.trim() : null,
+      });
       if (body && typeof body.csrf_token === 'string') A.setCsrfToken(body.csrf_token);
       window.location.assign('/practice');
     } catch (err) {
