@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse
 
 from app.api.sse import event_stream
 from app.auth.principal import ensure_can_read, ensure_can_write
+from app.authoring import library_of
 from app.deps import CurrentUser, CurrentWriter, ServicesDep
 from app.dialogue.engine import path_to
 from app.errors import NotFound
@@ -93,8 +94,9 @@ class SessionOut(BaseModel):
 
 
 @router.get("/personas", response_model=list[PersonaCard])
-async def list_personas(services: ServicesDep, _user: CurrentUser) -> list[PersonaCard]:
-    return [PersonaCard.of(p) for p in services.personas.values()]
+async def list_personas(request: Request, principal: CurrentUser) -> list[PersonaCard]:
+    # Built-in personas, and authored ones published to the person's cohorts.
+    return [PersonaCard.of(p) for p in library_of(request).visible(principal)]
 
 
 def _session_out(services: Any, session: PracticeSession, turns: list[TurnOut]) -> SessionOut:
@@ -116,8 +118,10 @@ def _session_out(services: Any, session: PracticeSession, turns: list[TurnOut]) 
 
 @router.post("/sessions", status_code=201, response_model=SessionOut)
 async def start_session(
-    body: StartSession, services: ServicesDep, principal: CurrentWriter
+    body: StartSession, request: Request, services: ServicesDep, principal: CurrentWriter
 ) -> SessionOut:
+    if not library_of(request).can_start(principal, body.persona_id):
+        raise NotFound("That simulated client does not exist, or it is not offered to you.")
     session = await services.engine.start_session(
         user_id=principal.user_id, persona_id=body.persona_id
     )

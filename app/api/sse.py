@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from app.api.openapi import BUSY, database_busy
 from app.dialogue.events import Event, TurnError, payload
 from app.errors import AllianceError
 
@@ -31,6 +34,13 @@ async def _frames(events: AsyncIterator[Event]) -> AsyncIterator[ServerSentEvent
                 retryable=exc.retryable,
                 kind=exc.kind,
             )
+        )
+    except (OperationalError, PoolTimeout) as exc:
+        # Headers are sent: the overload answer a route would give (503) becomes an event.
+        if not database_busy(exc):
+            raise
+        yield frame(
+            TurnError(turn_id=None, stage="turn", message=BUSY, retryable=True, kind="busy")
         )
 
 

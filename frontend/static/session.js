@@ -1,7 +1,10 @@
-/* Session page: transcript, streaming client replies, per-turn critiques, composer. */
+/* Session page: streaming client replies, per-turn critiques, the composer, and the shown path
+   through the conversation tree (exchange.js holds the tree and the drawing helpers). The
+   controls (pause, end, hint, hidden notes) live in session-controls.js via window.AllianceRoom. */
 (function () {
   'use strict';
   const A = window.Alliance;
+  const X = window.AllianceExchange;
   const root = document.getElementById('session-root');
   const transcript = document.getElementById('transcript');
   const form = document.getElementById('composer');
@@ -9,19 +12,24 @@
   const sendButton = document.getElementById('send-button');
   const statusLine = document.getElementById('composer-status');
   const clock = document.getElementById('session-clock');
+  const clockState = document.getElementById('clock-state');
+  const branchNote = document.getElementById('branch-note');
+  const branchText = document.getElementById('branch-text');
   const exchangeTemplate = document.getElementById('exchange-template');
   const openingTemplate = document.getElementById('opening-template');
-  if (!A || !root || !transcript || !form || !input || !exchangeTemplate || !openingTemplate) return;
+  if (!A || !X || !root || !transcript || !form || !input || !exchangeTemplate || !openingTemplate) return;
 
   const sessionId = root.getAttribute('data-session-id') || '';
   const clientName = root.getAttribute('data-client-name') || 'Client';
   const apiBase = '/api/sessions/' + encodeURIComponent(sessionId);
   const draftKey = 'alliance:draft:' + sessionId;
   const PENDING_NOTE = 'Notes on this turn will appear after the client replies.';
-  const state = {
+  const state = Object.assign(X.conversation(), {
     planned: parseInt(root.getAttribute('data-planned-minutes'), 10) || 0,
-    lastTurnId: null, turns: new Map(), count: 0, blocking: 0, unsent: null,
-  };
+    status: root.getAttribute('data-status') || 'active', loaded: false, opening: '',
+    turns: new Map(), count: 0, blocking: 0, unsent: null, listeners: [],
+  });
+  const { keyOf, statusOf } = X;
 
   /* ---- composer, status, clock ---- */
   const saveDraft = () => A.drafts.save(draftKey, input.value);
@@ -29,15 +37,25 @@
   const turnUrl = (turnId, tail) => apiBase + '/turns/' + encodeURIComponent(turnId) + tail;
   const post = (url, body) => fetch(url, { method: 'POST', headers: A.jsonHeaders({ Accept: 'text/event-stream' }), body, credentials: 'same-origin' });
   const events = (turnId) => fetch(turnUrl(turnId, '/events'), { headers: { Accept: 'text/event-stream' }, credentials: 'same-origin' });
-  const statusOf = (view) => view.li.getAttribute('data-reply-status');
+  const open = () => state.status === 'active' && state.loaded;
 
+  function refreshControls() {
+    const busy = state.blocking > 0;
+    if (sendButton) sendButton.disabled = busy || !open();
+    input.readOnly = state.status === 'ended';
+    form.classList.toggle('composer--busy', busy);
+    transcript.querySelectorAll('.retry-button, .redo-button, .branch-prev, .branch-next').forEach((b) => { b.disabled = busy; });
+    transcript.querySelectorAll('.branch-nav').forEach((nav) => {
+      const [i, n] = [Number(nav.getAttribute('data-index')), Number(nav.getAttribute('data-count'))];
+      nav.querySelector('.branch-prev').disabled = busy || i <= 0;
+      nav.querySelector('.branch-next').disabled = busy || i >= n - 1;
+    });
+    state.listeners.forEach((fn) => fn());
+  }
   function setBlocking(delta) {
     state.blocking = Math.max(0, state.blocking + delta);
-    const busy = state.blocking > 0;
-    if (sendButton) sendButton.disabled = busy;
-    form.classList.toggle('composer--busy', busy);
-    transcript.querySelectorAll('.retry-button').forEach((b) => { b.disabled = busy; });
-    if (!busy) setStatus('');
+    if (state.blocking === 0) setStatus('');
+    refreshControls();
   }
 
   /* The turn was not stored: drop its bubble and put the text back, keeping anything typed since. */
@@ -58,9 +76,30 @@
     clock.setAttribute('data-minutes-elapsed', mins === null ? '' : String(elapsed));
     clock.classList.toggle('clock--over', mins !== null && state.planned > 0 && mins >= state.planned);
   }
+  function clockFromPath() {
+    const done = state.path.map((id) => state.nodes.get(id)).filter((n) => n && n.reply_status === 'complete');
+    updateClock(done.length ? Number(done[done.length - 1].minutes_elapsed) : 0, state.planned);
+  }
 
-  const nearBottom = () => window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 200;
-  const scrollToEnd = () => window.scrollTo(0, document.documentElement.scrollHeight);
+  /* active → paused → active …, then ended: what the page allows follows the server's status. */
+  function applyStatus(status) {
+    state.status = status;
+    root.setAttribute('data-status', status);
+    if (clockState) clockState.textContent = status === 'paused' ? ' · paused' : status === 'ended' ? ' · ended' : '';
+    const paused = document.getElementById('paused-note');
+    if (paused) paused.hidden = status !== 'paused';
+    form.hidden = status === 'ended';
+    const over = document.getElementById('session-over');
+    if (over) over.hidden = status !== 'ended';
+    if (status === 'ended') { state.branchFrom = null; showBranchNote(); }
+    refreshControls();
+  }
+
+  const { nearBottom, scrollToEnd, setReplyStatus, setReplyText, cancelScheduled, resetStream, onDelta,
+    clearTurnError, critiqueNote, critiqueFailed, showCritique } = X;
+  const showTurnError = (view, text, retryable) => X.showTurnError(view, text, retryable, state.blocking > 0);
+  const { addNode, computePath, chooseAlong, shownPath, lastShown } = state;
+
   /* ---- transcript (markup lives in the page's <template> elements) ---- */
   function fromTemplate(template) {
     const li = template.content.firstElementChild.cloneNode(true);
@@ -75,7 +114,7 @@
     transcript.appendChild(li);
   }
 
-  function createExchange(turnId, traineeText) {
+  function createExchange(turnId, traineeText, parentKey) {
     const number = ++state.count;
     const { li, nodes, part } = fromTemplate(exchangeTemplate);
     nodes[0].data = traineeText || '';
@@ -86,13 +125,18 @@
     part('.turn-error__text').id = 'turn-error-' + number;
     li.setAttribute('data-turn-number', String(number));
     const view = {
-      li, number, traineeNode: nodes[0], replyNode: nodes[1], problem: part('.turn-error'),
+      li, number, parentKey, traineeNode: nodes[0], replyNode: nodes[1], problem: part('.turn-error'),
       problemText: part('.turn-error__text'), retryButton: part('.retry-button'), critique: part('.critique'),
-      critiqueBody: part('.critique__body'), turnId: null, replyText: '', base: '', acc: '', frame: 0,
-      pendingText: null, hasCritique: false, critiqueFailed: false,
+      critiqueBody: part('.critique__body'), nav: part('.branch-nav'), turnId: null, replyText: '', base: '',
+      acc: '', frame: 0, pendingText: null, hasCritique: false, critiqueFailed: false,
     };
     view.retryButton.setAttribute('aria-describedby', view.problemText.id);
     view.retryButton.addEventListener('click', () => retry(view));
+    const redo = part('.redo-button');
+    redo.querySelector('.redo-button__which').textContent = ' (your turn ' + number + ')';
+    redo.addEventListener('click', () => startBranch(view));
+    part('.branch-prev').addEventListener('click', () => switchBranch(view, -1));
+    part('.branch-next').addEventListener('click', () => switchBranch(view, 1));
     if (turnId !== null && turnId !== undefined) assignId(view, turnId);
     transcript.appendChild(li);
     return view;
@@ -102,6 +146,7 @@
     view.turnId = String(turnId);
     view.li.setAttribute('data-turn-id', view.turnId);
     state.turns.set(view.turnId, view);
+    refreshSwitcher(view);
   }
   function removeView(view) {
     view.li.remove();
@@ -109,82 +154,38 @@
     if (view.number === state.count) state.count -= 1;
   }
 
-  // The typing indicator shows through CSS while the status is pending/streaming and no text has come.
-  const setReplyStatus = (view, status) => view.li.setAttribute('data-reply-status', status);
-  function setReplyText(view, text) {
-    view.replyText = text;
-    view.replyNode.data = text;
-  }
-  function cancelScheduled(view) {
-    if (view.frame) window.cancelAnimationFrame(view.frame);
-    view.frame = 0;
-    view.pendingText = null;
-  }
-  function resetStream(view) {
-    if (!view) return;
-    cancelScheduled(view);
-    view.base = view.replyText;
-    view.acc = '';
+  /* "2 of 3" at a fork: the versions of this turn, oldest first. */
+  function refreshSwitcher(view) {
+    const kids = state.kids.get(view.parentKey) || [];
+    const index = view.turnId ? kids.indexOf(view.turnId) : -1;
+    view.nav.hidden = kids.length < 2 || index < 0;
+    if (view.nav.hidden) return;
+    view.nav.setAttribute('data-index', String(index));
+    view.nav.setAttribute('data-count', String(kids.length));
+    view.nav.setAttribute('role', 'group');
+    view.nav.setAttribute('aria-label', 'Versions of your turn ' + view.number);
+    view.nav.querySelector('.branch-nav__pos').textContent = 'Version ' + (index + 1) + ' of ' + kids.length;
+    refreshControls();
   }
 
-  /* A re-attached stream may start again from the first delta: never show text twice. */
-  function onDelta(view, text) {
-    view.acc += text;
-    const b = view.base;
-    let shown = view.acc;
-    if (b && b.startsWith(view.acc)) shown = b;
-    else if (b && !view.acc.startsWith(b)) shown = b + view.acc;
-    view.pendingText = shown;
-    if (statusOf(view) !== 'streaming') setReplyStatus(view, 'streaming');
-    if (view.frame) return;
-    view.frame = window.requestAnimationFrame(() => {
-      view.frame = 0;
-      if (view.pendingText === null) return;
-      const stick = nearBottom();
-      setReplyText(view, view.pendingText);
-      view.pendingText = null;
-      if (stick) scrollToEnd();
-    });
-  }
 
-  function showTurnError(view, text, retryable) {
-    view.problemText.textContent = text;
-    view.retryButton.hidden = !(retryable && view.turnId);
-    view.retryButton.disabled = state.blocking > 0;
-    view.problem.hidden = false;
-  }
-  const clearTurnError = (view) => { view.problem.hidden = true; };
-
-  function setCritique(view, modifier, content) {
-    view.critique.className = 'critique critique--' + modifier;
-    view.critiqueBody.replaceChildren(content);
-  }
-  const critiqueNote = (view, modifier, text) =>
-    setCritique(view, modifier, A.el('p', modifier === 'failed' ? 'critique__error' : 'critique__placeholder', text));
-  function critiqueFailed(view, text) {
-    view.critiqueFailed = true;
-    critiqueNote(view, 'failed', 'The notes for this turn could not be written: ' + text);
-  }
-  function showCritique(view, critique) {
-    if (!critique || typeof critique !== 'object') return;
-    view.hasCritique = true;
-    setCritique(view, 'ready', A.renderCritique(critique));
-  }
-  /* ---- server events ---- */
+  /* ---- server events: each updates the tree, and the turn's view when it is shown ---- */
   function viewFor(ctx, data) {
     const id = data.turn_id !== undefined && data.turn_id !== null ? String(data.turn_id) : null;
     if (id && state.turns.has(id)) return state.turns.get(id);
     if (ctx.view && (!id || !ctx.view.turnId || ctx.view.turnId === id)) return ctx.view;
     return null;
   }
+  const nodeFor = (ctx, data) => state.nodes.get(String(data.turn_id !== undefined && data.turn_id !== null ? data.turn_id : ctx.turnId));
 
   function onTurn(ctx, data) {
     if (data.turn_id === undefined || data.turn_id === null) return;
     const id = String(data.turn_id);
+    addNode({ id, parent_id: data.parent_id === undefined ? ctx.parentId : data.parent_id, trainee_text: data.trainee_text, created_at: data.created_at });
     let view = state.turns.get(id);
     if (view && ctx.view && view !== ctx.view && !ctx.view.turnId) removeView(ctx.view); // already shown
     if (!view) {
-      view = ctx.view || createExchange(null, '');
+      view = ctx.view || createExchange(null, '', ctx.parentKey || '');
       assignId(view, id);
       if (!statusOf(view)) setReplyStatus(view, 'pending');
     }
@@ -192,19 +193,28 @@
     ctx.view = view;
     ctx.turnId = id;
     if (ctx.kind === 'send') {
-      state.lastTurnId = id;
+      chooseAlong(id);
+      computePath();
+      if (state.branchFrom) { state.branchFrom = null; showBranchNote(); }
+      transcript.querySelectorAll('li.exchange[data-turn-id]').forEach((li) => {
+        const v = state.turns.get(li.getAttribute('data-turn-id'));
+        if (v) refreshSwitcher(v);
+      });
       state.unsent = null;
       saveDraft(); // the sent text left the composer on send; keep only what is there now
     }
   }
 
-  function onReply(view, data) {
+  function onReply(ctx, view, data) {
+    const node = nodeFor(ctx, data);
+    if (node) Object.assign(node, { reply: data.text, reply_status: 'complete', error: null, minutes_elapsed: Number(data.minutes_elapsed) });
+    if (!view) return;
     cancelScheduled(view);
     const stick = nearBottom();
     if (typeof data.text === 'string') setReplyText(view, data.text);
     clearTurnError(view);
     setReplyStatus(view, 'complete');
-    updateClock(Number(data.minutes_elapsed), Number(data.planned_minutes));
+    if (view.li.isConnected) updateClock(Number(data.minutes_elapsed), Number(data.planned_minutes));
     A.announce(clientName + ': ' + view.replyText);
     if (stick) scrollToEnd();
   }
@@ -218,13 +228,16 @@
       else A.showError(text);
       return;
     }
-    A.showError(text);
+    const node = nodeFor(ctx, data);
+    if (!ctx.quiet) A.showError(text);
     const view = viewFor(ctx, data);
-    if (!view) return;
     if (data.stage === 'critique') {
-      critiqueFailed(view, text);
+      if (node) node.critique_error = text;
+      if (view) critiqueFailed(view, text);
       return;
     }
+    if (node) Object.assign(node, { reply_status: 'failed', error: { message: text, retryable: Boolean(data.retryable) } });
+    if (!view) return;
     cancelScheduled(view);
     setReplyStatus(view, 'failed');
     showTurnError(view, text, Boolean(data.retryable));
@@ -249,9 +262,13 @@
     if (name === 'error') return onError(ctx, data);
     if (name === 'done') return onDone(ctx, data);
     const view = viewFor(ctx, data);
-    if (view && name === 'delta' && typeof data.text === 'string') onDelta(view, data.text);
-    else if (view && name === 'reply') onReply(view, data);
-    else if (view && name === 'critique') showCritique(view, data.critique);
+    if (name === 'reply') return onReply(ctx, view, data);
+    if (name === 'critique') {
+      const node = nodeFor(ctx, data);
+      if (node) node.critique = data.critique;
+      if (view) showCritique(view, data.critique);
+    } else if (view && name === 'delta' && typeof data.text === 'string') onDelta(view, data.text);
+    return undefined;
   }
 
   /* ---- requests answered with an event stream: send, retry, re-attach ---- */
@@ -276,11 +293,11 @@
     return undefined;
   }
 
-  async function runExchange(ctx, open) {
+  async function runExchange(ctx, opener) {
     if (ctx.blocking) setBlocking(1);
     try {
       const result = await A.followStream({
-        open,
+        open: opener,
         onEvent: (name, data) => handleEvent(ctx, name, data),
         finished: () => ctx.finished,
         reopen: () => (ctx.turnId ? turnUrl(ctx.turnId, '/events') : null),
@@ -299,20 +316,24 @@
   function send() {
     const raw = input.value;
     const text = raw.trim();
+    if (state.status === 'paused') { setStatus('The session is paused — resume it to send. Your text is kept.'); return; }
+    if (!open()) return;
     if (!text) { setStatus('Write your response first.'); input.focus(); return; }
     if (state.blocking > 0) { setStatus('Waiting for the client — your text is kept.'); return; }
     A.clearError();
     setStatus('');
+    const parentId = lastShown();
     // Re-sending the same text after a lost connection reuses the key, so it is stored once.
-    const key = state.unsent && state.unsent.text === raw ? state.unsent.key : A.uuid();
-    state.unsent = { text: raw, key };
-    const view = createExchange(null, text);
+    const reuse = state.unsent && state.unsent.text === raw && state.unsent.parentId === parentId;
+    const key = reuse ? state.unsent.key : A.uuid();
+    state.unsent = { text: raw, key, parentId };
+    const view = createExchange(null, text, keyOf(parentId));
     setReplyStatus(view, 'pending');
     input.value = '';
     if (document.activeElement === sendButton) input.focus();
     scrollToEnd(); // show the new turn; the reply then keeps the view pinned to the end
-    const ctx = { kind: 'send', view, text: raw, turnId: null, finished: false, blocking: true };
-    const body = JSON.stringify({ text, idempotency_key: key, parent_id: state.lastTurnId });
+    const ctx = { kind: 'send', view, text: raw, turnId: null, parentId, parentKey: keyOf(parentId), finished: false, blocking: true };
+    const body = JSON.stringify({ text, idempotency_key: key, parent_id: parentId });
     runExchange(ctx, () => post(apiBase + '/turns', body)).catch((err) => console.error(err));
   }
 
@@ -337,42 +358,99 @@
     runExchange(ctx, () => events(view.turnId)).catch((err) => console.error(err));
   }
 
-  /* ---- loading the session ---- */
-  function renderStoredTurn(turn) {
-    const view = createExchange(turn.id, typeof turn.trainee_text === 'string' ? turn.trainee_text : '');
-    const status = ['pending', 'streaming', 'complete', 'failed'].includes(turn.reply_status) ? turn.reply_status : 'complete';
-    if (typeof turn.reply === 'string') setReplyText(view, turn.reply);
+  /* ---- try it differently: write another version of a turn, from the same point ---- */
+  function showBranchNote() {
+    if (!branchNote) return;
+    const view = state.branchFrom ? state.turns.get(state.branchFrom) : null;
+    const number = view ? view.number : shownPath().length + 1;
+    branchNote.hidden = !state.branchFrom;
+    if (branchText) branchText.textContent = state.branchFrom ? 'Writing another version of your turn ' + number + '. The first version stays; you can switch between them.' : '';
+  }
+  function startBranch(view) {
+    if (state.blocking > 0 || !view.turnId || !open()) return;
+    state.branchFrom = view.turnId;
+    const number = view.number;
+    const original = view.traineeNode.data;
+    render();
+    showBranchNote();
+    if (branchText) branchText.textContent = 'Writing another version of your turn ' + number + '. The first version stays; you can switch between them.';
+    if (!input.value.trim()) { input.value = original; saveDraft(); }
+    input.focus();
+    input.select();
+    A.announce('Write another version of your turn ' + number + '. The transcript now ends before it.');
+  }
+  function cancelBranch() {
+    const id = state.branchFrom;
+    state.branchFrom = null;
+    render();
+    showBranchNote();
+    const view = id ? state.turns.get(id) : null;
+    const button = view ? view.li.querySelector('.redo-button') : null;
+    if (button) button.focus(); else input.focus();
+  }
+  function switchBranch(view, step) {
+    if (state.blocking > 0) return;
+    const kids = state.kids.get(view.parentKey) || [];
+    const next = kids[kids.indexOf(view.turnId) + step];
+    if (!next) return;
+    const number = view.number;
+    state.chosen.set(view.parentKey, next);
+    state.branchFrom = null;
+    computePath();
+    render();
+    showBranchNote();
+    const shown = state.turns.get(next);
+    if (shown) {
+      const button = shown.li.querySelector(step < 0 ? '.branch-prev' : '.branch-next');
+      (button && !button.disabled ? button : shown.li.querySelector('.branch-nav__pos')).focus();
+    }
+    A.announce('Showing version ' + (kids.indexOf(next) + 1) + ' of ' + kids.length + ' of your turn ' + number + '.');
+  }
+
+  /* ---- drawing the shown path from the tree ---- */
+  function renderStoredTurn(node) {
+    const view = createExchange(node.id, typeof node.trainee_text === 'string' ? node.trainee_text : '', keyOf(node.parent_id));
+    const status = ['pending', 'streaming', 'complete', 'failed'].includes(node.reply_status) ? node.reply_status : 'complete';
+    if (typeof node.reply === 'string') setReplyText(view, node.reply);
     setReplyStatus(view, status);
-    if (turn.critique) showCritique(view, turn.critique);
-    const error = turn.error && typeof turn.error === 'object' ? turn.error : null;
+    if (node.critique) showCritique(view, node.critique);
+    else if (node.critique_error) critiqueFailed(view, node.critique_error);
+    const error = node.error && typeof node.error === 'object' ? node.error : null;
     if (status === 'failed') {
       showTurnError(view, (error && error.message) || 'The reply did not arrive.', Boolean(error && error.retryable));
-    } else if (error && error.message && !turn.critique && status === 'complete') {
-      critiqueFailed(view, error.message);
     }
     return view;
   }
+  function render() {
+    transcript.replaceChildren();
+    state.turns.clear();
+    state.count = 0;
+    renderOpening(state.opening);
+    const views = shownPath().map((id) => renderStoredTurn(state.nodes.get(id)));
+    views.forEach(refreshSwitcher);
+    clockFromPath();
+    refreshControls();
+    return views;
+  }
 
   async function load() {
-    const data = await A.getJSON(apiBase).catch((err) => { A.showError(err); return null; });
+    const [data, tree] = await Promise.all([A.getJSON(apiBase), A.getJSON(apiBase + '/turns')])
+      .catch((err) => { A.showError(err); return [null, null]; });
     transcript.setAttribute('aria-busy', 'false');
-    if (!data || typeof data !== 'object') {
+    if (!data || typeof data !== 'object' || !tree || !Array.isArray(tree.turns)) {
       transcript.replaceChildren(A.el('li', 'exchange exchange--loading',
         A.el('p', 'muted', 'The session could not be loaded. Reload the page to try again.')));
       return; // Send stays disabled: there is nothing to reply to.
     }
-    transcript.replaceChildren();
     const planned = Number(data.planned_minutes);
     if (Number.isFinite(planned) && planned > 0) state.planned = planned;
-    renderOpening(typeof data.opening === 'string' ? data.opening : '');
-    const turns = Array.isArray(data.turns) ? data.turns.filter((t) => t && t.id !== undefined && t.id !== null) : [];
-    const views = turns.map(renderStoredTurn);
-    const last = turns[turns.length - 1];
-    let elapsed = Number(data.minutes_elapsed);
-    if (!Number.isFinite(elapsed)) elapsed = last ? Number(last.minutes_elapsed) : 0;
-    updateClock(elapsed, state.planned);
-    if (views.length) state.lastTurnId = views[views.length - 1].turnId;
-    setBlocking(-1);
+    state.opening = typeof data.opening === 'string' ? data.opening : '';
+    tree.turns.filter((t) => t && t.id !== undefined && t.id !== null).forEach(addNode);
+    if (tree.latest_id) chooseAlong(String(tree.latest_id));
+    computePath();
+    state.loaded = true;
+    const views = render();
+    applyStatus(typeof tree.status === 'string' ? tree.status : state.status);
     views.forEach((view, i) => {
       const status = statusOf(view);
       if (status === 'pending' || status === 'streaming') attach(view, true);
@@ -389,8 +467,25 @@
   });
   input.addEventListener('input', () => { saveDraft(); if (state.blocking === 0) setStatus(''); });
   form.addEventListener('submit', (event) => { event.preventDefault(); send(); });
+  const cancel = document.getElementById('branch-cancel');
+  if (cancel) cancel.addEventListener('click', cancelBranch);
+
+  window.AllianceRoom = Object.freeze({
+    sessionId, apiBase,
+    status: () => state.status,
+    busy: () => state.blocking > 0,
+    loaded: () => state.loaded,
+    lastTurnId: lastShown,
+    lastReplyComplete: () => {
+      const id = lastShown();
+      const node = id ? state.nodes.get(id) : null;
+      return !node || node.reply_status === 'complete';
+    },
+    applyStatus,
+    onChange: (fn) => { state.listeners.push(fn); },
+  });
 
   if (!input.value) input.value = A.drafts.load(draftKey);
   setBlocking(1); // until the session has loaded
-  load().catch((err) => A.showError(err));
+  load().catch((err) => A.showError(err)).finally(() => setBlocking(-1));
 })();

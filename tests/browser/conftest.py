@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import uvicorn
 
+from app.llm.base import ChatModel
 from app.main import create_app
 from app.settings import PROJECT_ROOT, Settings
 from tests.conftest import need
@@ -33,11 +34,14 @@ def _free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, client_model: ChatModel | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=self.port, log_level="warning"
+            create_app(settings, client_model=client_model),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -56,7 +60,7 @@ class LiveServer:
         self.thread.join(timeout=20)
 
 
-def _settings(tmp_path: Path, delay_ms: int) -> Settings:
+def browser_settings(tmp_path: Path, delay_ms: int = 15) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'browser.db'}",
@@ -66,14 +70,14 @@ def _settings(tmp_path: Path, delay_ms: int) -> Settings:
 
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    with LiveServer(_settings(tmp_path, delay_ms=15)) as server:
+    with LiveServer(browser_settings(tmp_path, delay_ms=15)) as server:
         yield server
 
 
 @pytest.fixture
 def slow_server(tmp_path: Path) -> Iterator[LiveServer]:
     """Replies stream slowly enough to leave the page while one is under way."""
-    with LiveServer(_settings(tmp_path, delay_ms=120)) as server:
+    with LiveServer(browser_settings(tmp_path, delay_ms=120)) as server:
         yield server
 
 
@@ -117,6 +121,60 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-def screenshot(page: Any, name: str) -> None:
+def screenshot(page: Any, name: str, *, full_page: bool = True) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Run axe-core (vendored, read from disk) on the page: its serious and critical
+    violations against WCAG 2 A/AA and axe's best practices, as {id, impact, help, targets}."""
+    # Evaluated through the DevTools protocol: the page's own CSP rightly refuses inline script.
+    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
+    result: dict[str, Any] = page.evaluate(
+        """async () => await axe.run(document, {runOnly: {type: 'tag',
+            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"""
+    )
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "targets": [n["target"] for n in v["nodes"]][:5],
+        }
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def sign_in(page: Any, server: LiveServer, name: str = "Robin Trainee") -> None:
+    page.goto(server.url + "/")
+    page.fill("#name-input", name)
+    page.click("#signin-button")
+    page.wait_for_url("**/practice")
+
+
+def start_first_session(page: Any) -> None:
+    """Start a session with the first client shown, through the content-warning step."""
+    page.locator("button.start-session").first.click()
+    page.locator("#start-confirm").wait_for(state="visible")
+    page.click("#start-confirm-go")
+    page.wait_for_url("**/sessions/*")
+    page.wait_for_selector("li.exchange--opening")
+    page.wait_for_selector("#send-button:not([disabled])")
+
+
+def send_turn(page: Any, text: str, number: int) -> Any:
+    """Type a turn, send it, and wait for its reply and its notes."""
+    page.fill("#composer-input", text)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(
+        f"li.exchange[data-turn-number='{number}'][data-reply-status='complete']"
+    )
+    turn = page.locator(f"li.exchange[data-turn-number='{number}']")
+    turn.locator(".critique--ready").wait_for(state="attached")
+    page.wait_for_selector("#send-button:not([disabled])")
+    return turn

@@ -6,50 +6,55 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import LiveServer, screenshot
+from tests.browser.conftest import LiveServer, screenshot, send_turn, sign_in, start_first_session
 
 pytestmark = pytest.mark.browser
 
+WATCH_STREAM = """() => {
+  window.__replyLengths = [];
+  const transcript = document.getElementById('transcript');
+  new MutationObserver(() => {
+    const li = transcript.querySelector("li.exchange[data-turn-number='1']");
+    if (!li) return;
+    const text = li.querySelector('.msg--client .msg__text').textContent;
+    const last = window.__replyLengths[window.__replyLengths.length - 1];
+    if (text.length && text.length !== last) window.__replyLengths.push(text.length);
+  }).observe(transcript, {subtree: true, childList: true, characterData: true, attributes: true});
+}"""
 
-def sign_in(page: Any, server: LiveServer, name: str = "Robin Trainee") -> None:
-    page.goto(server.url + "/")
-    page.fill("#name-input", name)
-    page.click("#signin-button")
-    page.wait_for_url("**/practice")
 
-
-def test_a_whole_conversation_streams_and_is_critiqued(page: Any, live_server: LiveServer) -> None:
-    sign_in(page, live_server)
+def test_a_whole_conversation_streams_and_is_critiqued(page: Any, slow_server: LiveServer) -> None:
+    sign_in(page, slow_server)
     assert page.locator("#offline-banner").is_visible()
     cards = page.locator("article.persona-card")
-    assert cards.count() == 4
-    screenshot(page, "practice")
+    assert cards.count() >= 1
+    assert page.locator("#filter-count").inner_text() == f"Showing all {cards.count()} clients"
+    screenshot(page, "practice", full_page=False)
 
-    page.locator("article.persona-card").first.locator("button.start-session").click()
-    page.wait_for_url("**/sessions/*")
-    page.wait_for_selector("li.exchange--opening")
-
-    for number, text in enumerate(
-        [
-            "Hello, thank you for coming. Where would you like to begin?",
-            "It sounds like this has been weighing on you for a while.",
-        ],
-        start=1,
-    ):
-        page.fill("#composer-input", text)
-        page.keyboard.press("Enter")
-        turn = page.locator(f"li.exchange[data-turn-number='{number}']")
-        turn.locator(".msg--client .msg__text").wait_for()
-        page.wait_for_selector(
-            f"li.exchange[data-turn-number='{number}'][data-reply-status='complete']"
-        )
-        turn.locator(".critique--ready").wait_for()
+    start_first_session(page)
+    page.evaluate(WATCH_STREAM)
+    texts = [
+        "Hello, thank you for coming. Where would you like to begin?",
+        "It sounds like this has been weighing on you for a while.",
+    ]
+    for number, text in enumerate(texts, start=1):
+        turn = send_turn(page, text, number)
         assert turn.locator(".msg--trainee .msg__text").inner_text() == text
         assert turn.locator(".msg--client .msg__text").inner_text().strip()
         assert turn.locator(".critique__went-well").inner_text().strip()
-    assert page.locator("#live-region").inner_text().strip()
+    # The first reply grew in several steps before it was complete: it streamed.
+    lengths = page.evaluate("window.__replyLengths")
+    assert len(lengths) >= 3, lengths
+    assert lengths == sorted(lengths)
+    # The live region holds the finished reply, not a fragment.
+    last_reply = page.locator("li.exchange[data-turn-number='2'] .msg--client .msg__text")
+    assert page.locator("#live-region").inner_text().endswith(last_reply.inner_text())
     assert page.locator("#composer-input").input_value() == ""
-    screenshot(page, "session")
+    clock = page.locator("#session-clock").inner_text()
+    assert clock.endswith("min")
+    assert " of " in clock
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "session", full_page=False)
 
     # A reload shows the same conversation from the server.
     page.reload()
@@ -58,13 +63,12 @@ def test_a_whole_conversation_streams_and_is_critiqued(page: Any, live_server: L
     assert page.problems == []
 
 
-def test_model_text_is_shown_as_text_never_as_html(page: Any, live_server: LiveServer) -> None:
+def test_trainee_text_is_shown_as_text_never_as_html(page: Any, live_server: LiveServer) -> None:
     sign_in(page, live_server, name="<img src=x onerror=alert(1)>")
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     assert page.locator("#user-name").inner_text() == "<img src=x onerror=alert(1)>"
-    page.locator("button.start-session").first.click()
-    page.wait_for_url("**/sessions/*")
+    start_first_session(page)
     payload = "<img src=x onerror=alert(2)><script>alert(3)</script>"
     page.fill("#composer-input", payload)
     page.click("#send-button")
@@ -80,8 +84,7 @@ def test_leaving_mid_reply_finds_the_finished_turn_on_return(
     page: Any, slow_server: LiveServer
 ) -> None:
     sign_in(page, slow_server)
-    page.locator("button.start-session").first.click()
-    page.wait_for_url("**/sessions/*")
+    start_first_session(page)
     page.fill("#composer-input", "What would you like to talk about today?")
     page.keyboard.press("Enter")
     page.wait_for_selector("li.exchange[data-turn-number='1'][data-reply-status='streaming']")
@@ -101,4 +104,52 @@ def test_leaving_mid_reply_finds_the_finished_turn_on_return(
     )
     assert len(turn.locator(".msg--client .msg__text").inner_text().split()) >= 3
     turn.locator(".critique--ready").wait_for()
+    assert page.problems == []
+
+
+def test_filters_narrow_the_clients_and_warnings_come_before_starting(
+    page: Any, live_server: LiveServer
+) -> None:
+    sign_in(page, live_server)
+    items = page.locator(".persona-list__item")
+    total = items.count()
+    styles = page.eval_on_selector_all(
+        "#filter-style option", "os => os.map(o => o.value).filter(Boolean)"
+    )
+    assert styles
+    for style in styles:
+        page.select_option("#filter-style", style)
+        visible = page.locator(".persona-list__item:visible")
+        assert visible.count() >= 1
+        assert all(
+            visible.nth(i).get_attribute("data-style") == style for i in range(visible.count())
+        )
+        assert page.locator("#filter-count").inner_text() == (
+            f"Showing {visible.count()} of {total} clients"
+            if visible.count() < total
+            else f"Showing all {total} clients"
+        )
+    page.select_option("#filter-style", "")
+    levels = page.eval_on_selector_all(
+        "#filter-difficulty option", "os => os.map(o => o.value).filter(Boolean)"
+    )
+    page.select_option("#filter-difficulty", levels[0])
+    visible = page.locator(".persona-list__item:visible")
+    assert all(
+        visible.nth(i).get_attribute("data-difficulty") == levels[0] for i in range(visible.count())
+    )
+    page.select_option("#filter-difficulty", "")
+
+    # The confirm step lists the card's content warnings; cancelling starts nothing.
+    card = page.locator("article.persona-card").first
+    expected = card.locator(".content-warnings__list li").all_inner_texts() or ["None listed"]
+    card.locator("button.start-session").click()
+    dialog = page.locator("#start-confirm")
+    dialog.wait_for(state="visible")
+    assert dialog.locator("#start-confirm-warnings li").all_inner_texts() == expected
+    screenshot(page, "start-confirm", full_page=False)
+    page.click("#start-confirm-cancel")
+    dialog.wait_for(state="hidden")
+    assert page.url.endswith("/practice")
+    assert page.evaluate("document.activeElement.classList.contains('start-session')")
     assert page.problems == []
