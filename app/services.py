@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from app.dialogue.engine import EngineConfig, TurnEngine
 from app.evaluator.judge import Evaluator
+from app.limits import TurnLimits
 from app.llm.base import ChatModel
 from app.llm.registry import build_model
+from app.observability.metrics import MeteredModel
 from app.personas import Persona, load_personas
 from app.prompts import Prompts
 from app.settings import Settings
@@ -36,8 +38,13 @@ class Services:
         prompts = Prompts(settings.prompts_dir)
         database = open_database(settings.database_url)
         await database.upgrade()
-        client = client_model or build_model(settings.client, role="client")
-        judge = evaluator_model or build_model(settings.evaluator, role="evaluator")
+        client_raw = client_model or build_model(settings.client, role="client")
+        judge_raw = evaluator_model or build_model(settings.evaluator, role="evaluator")
+        # One wrapper per distinct model, so a model serving both roles is closed once.
+        client: ChatModel = MeteredModel(client_raw, role="client")
+        judge: ChatModel = (
+            client if judge_raw is client_raw else MeteredModel(judge_raw, role="evaluator")
+        )
         evaluator = Evaluator(
             model=judge, prompts=prompts, max_tokens=settings.evaluator.max_tokens
         )
@@ -53,6 +60,12 @@ class Services:
                 max_turn_chars=settings.max_turn_chars,
                 client_max_tokens=settings.client.max_tokens,
                 client_temperature=settings.client.temperature,
+                turn_max_seconds=settings.turn_max_seconds,
+            ),
+            limits=TurnLimits(
+                daily_token_budget=settings.daily_token_budget,
+                max_concurrent_turns=settings.max_concurrent_turns,
+                turn_max_seconds=settings.turn_max_seconds,
             ),
         )
         return cls(

@@ -70,7 +70,10 @@ def test_history_alternates_roles_after_the_system_prompt() -> None:
         PROMPTS, scene_for(persona, 40), opening="Hi there.", max_tokens=100, temperature=0.5
     )
     roles = [m.role for m in request.messages]
-    assert roles == ["system", "assistant", "user", "assistant", "user"]
+    # The note on the moment (clock, guidance) comes after the history, so the prefix is stable.
+    assert roles == ["system", "assistant", "user", "assistant", "system", "user"]
+    assert "minutes of a 50-minute session" in request.messages[-2].content
+    assert "minutes of a" not in request.messages[0].content
     assert request.messages[-1].content == "What brings you here?"
 
 

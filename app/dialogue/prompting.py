@@ -1,4 +1,5 @@
-"""Turn a client scene into a model request, and a turn into the evaluator's request.
+"""Turn a client scene into a model request (the evaluator's request is built in
+`app.evaluator.prompt` and re-exported here).
 
 The client prompt is rendered from a profile that has no disclosure layers and no boundary
 events in it: only `scene.visible_layers` and the one due event are passed, so material the
@@ -11,10 +12,12 @@ from typing import Any
 
 from app.dialogue import rules
 from app.dialogue.scene import ClientScene
-from app.evaluator.schema import JudgeInput, critique_json_schema
+from app.evaluator.prompt import evaluator_request
 from app.llm.base import ChatMessage, ChatRequest
 from app.personas import Persona
 from app.prompts import Prompts
+
+__all__ = ["client_now_note", "client_request", "client_system_prompt", "evaluator_request"]
 
 _STYLE_GUIDE = {
     "secure": "You can trust others and disagree with them; you tolerate silence and repair "
@@ -56,13 +59,21 @@ def _profile(persona: Persona) -> dict[str, Any]:
 
 
 def client_system_prompt(prompts: Prompts, scene: ClientScene) -> str:
-    event = scene.due_event
+    """The stable part: who the client is. It changes only when a new layer opens."""
     return prompts.render(
         "client.md.j2",
         profile=_profile(scene.persona),
         style_guide=_STYLE_GUIDE[scene.persona.style],
         visible_layers=scene.visible_layers,
         disclosed=scene.state.disclosed,
+    )
+
+
+def client_now_note(prompts: Prompts, scene: ClientScene) -> str:
+    """What changes every turn: the clock, the state's guidance and any due event."""
+    event = scene.due_event
+    return prompts.render(
+        "client_now.md.j2",
         guidance=rules.guidance(scene.state, scene.persona),
         due_event=(
             {"instruction": _EVENT_INSTRUCTION[event.kind], "line": event.lines[0]}
@@ -78,93 +89,14 @@ def client_system_prompt(prompts: Prompts, scene: ClientScene) -> str:
 def client_request(
     prompts: Prompts, scene: ClientScene, *, opening: str, max_tokens: int, temperature: float
 ) -> ChatRequest:
+    # Stable first, changing last: the system prompt and the conversation so far form a prefix
+    # that is identical from one turn to the next, which provider prompt caches reuse.
     messages = [ChatMessage("system", client_system_prompt(prompts, scene))]
     messages.append(ChatMessage("assistant", opening))
     for speaker, text in scene.history:
         messages.append(ChatMessage("user" if speaker == "counsellor" else "assistant", text))
+    messages.append(ChatMessage("system", client_now_note(prompts, scene)))
     messages.append(ChatMessage("user", scene.trainee_text))
     return ChatRequest(
         messages=messages, max_tokens=max_tokens, temperature=temperature, scene=scene
-    )
-
-
-_DIMENSIONS = [
-    {
-        "name": "recognition",
-        "principle": "the client as a separate subject with agency (mutual recognition).",
-        "low": "dismissive, self-centred, or talks about the client instead of to them.",
-        "high": "a tentative, correctable reflection of implicit meaning that leaves the client "
-        "the author of their experience.",
-        "not_applicable": "",
-    },
-    {
-        "name": "authenticity",
-        "principle": "do not fear being real; let yourself be recognised as a person.",
-        "low": "scripted, defensive, or hiding behind technique.",
-        "high": "present and direct about the here-and-now relationship, in the client's service.",
-        "not_applicable": "",
-    },
-    {
-        "name": "collaboration",
-        "principle": "balance authority with collaboration.",
-        "low": "imposes an agenda or advice without permission.",
-        "high": 'makes the process itself joint ("how does it feel when we...") and adapts.',
-        "not_applicable": "",
-    },
-    {
-        "name": "power_awareness",
-        "principle": "notice deference, flattery, challenge, resistance and testing.",
-        "low": "ignores, argues, or capitulates.",
-        "high": "validates, then names the dynamic tentatively and owns their own part.",
-        "not_applicable": "when the client's last line shows no such marker.",
-    },
-    {
-        "name": "boundaries",
-        "principle": "time and confidentiality as a necessary use of power.",
-        "low": "evasive, or rigid and punitive.",
-        "high": "clear, owned, explained, and invites the client's reaction.",
-        "not_applicable": "unless time or confidentiality is at issue in this moment.",
-    },
-]
-
-_MARKERS = [
-    "defer",
-    "flatter",
-    "challenge",
-    "test",
-    "resist",
-    "withdraw",
-    "confront",
-    "boundary_probe",
-    "none",
-]
-
-
-def evaluator_request(prompts: Prompts, judge_input: JudgeInput, *, max_tokens: int) -> ChatRequest:
-    material = {
-        "client": {
-            "summary": judge_input.persona_summary,
-            "attachment_style": judge_input.attachment_style,
-        },
-        "minutes_elapsed": round(judge_input.minutes_elapsed),
-        "planned_minutes": judge_input.planned_minutes,
-        "transcript": [
-            {"speaker": speaker, "text": text} for speaker, text in judge_input.transcript
-        ],
-        "client_last_line": judge_input.client_last,
-        "trainee_turn_to_assess": judge_input.trainee_text,
-    }
-    return ChatRequest(
-        messages=[
-            ChatMessage(
-                "system",
-                prompts.render("evaluator.md.j2", dimensions=_DIMENSIONS, markers=_MARKERS),
-            ),
-            ChatMessage("user", prompts.render("evaluator_input.md.j2", material=material)),
-        ],
-        max_tokens=max_tokens,
-        temperature=0.0,
-        json_schema=critique_json_schema(),
-        schema_name="critique",
-        scene=judge_input,
     )

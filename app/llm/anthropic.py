@@ -1,7 +1,9 @@
 """Adapter for the Anthropic Messages API.
 
-System messages become the top-level `system` field. Streamed text comes from `text_delta`
-events; tool input, thinking and pings carry no text and only show the server is alive.
+Leading system messages become the top-level `system` field (a prompt-cache breakpoint); a
+later system note is sent inside the next user message, so the cached prefix stays stable.
+Streamed text comes from `text_delta` events; tool input, thinking and pings carry no text
+and only show the server is alive.
 Stop reasons are reported in the OpenAI vocabulary where one exists (`end_turn` → `stop`,
 `max_tokens` → `length`) so callers check one set of words whichever provider answers.
 
@@ -11,7 +13,7 @@ It must never log or echo the API key or any message content.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing
 from typing import Any
 
@@ -29,7 +31,7 @@ from app.llm._http import (
     sse_events,
     status_error,
 )
-from app.llm.base import ChatRequest, JsonCompletion, StreamChunk, Usage
+from app.llm.base import ChatMessage, ChatRequest, JsonCompletion, StreamChunk, Usage
 from app.settings import RoleSettings
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -115,7 +117,11 @@ class AnthropicModel:
 
     def _payload(self, request: ChatRequest, *, system_suffix: str | None) -> dict[str, Any]:
         settings = self._settings
-        system = [m.content for m in request.messages if m.role == "system"]
+        count = next(
+            (i for i, m in enumerate(request.messages) if m.role != "system"),
+            len(request.messages),
+        )
+        system = [m.content for m in request.messages[:count]]
         if system_suffix:
             system.append(system_suffix)
         payload: dict[str, Any] = {
@@ -124,14 +130,13 @@ class AnthropicModel:
             "temperature": (
                 request.temperature if request.temperature is not None else settings.temperature
             ),
-            "messages": [
-                {"role": m.role, "content": m.content}
-                for m in request.messages
-                if m.role != "system"
-            ],
+            "messages": _messages(request.messages[count:]),
         }
         if system:
-            payload["system"] = "\n\n".join(system)
+            # The stable system prompt is a cache breakpoint (prompt caching).
+            payload["system"] = [
+                {"type": "text", "text": "\n\n".join(system), "cache_control": _EPHEMERAL}
+            ]
         return payload
 
     async def _attempt(self, payload: dict[str, Any]) -> AsyncGenerator[StreamChunk, None]:
@@ -172,6 +177,44 @@ class AnthropicModel:
             raise interrupted(endpoint)
         reason = stop_reason or "end_turn"
         yield StreamChunk(usage=_usage(counts), finish_reason=_STOP_REASONS.get(reason, reason))
+
+
+_EPHEMERAL = {"type": "ephemeral"}
+
+
+def _messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
+    """Conversation messages; a later system note joins the user message after it.
+
+    The Messages API takes system text only at the top, where a note that changes every turn
+    would spoil the cached prefix. So the note becomes the first block of the next user message,
+    and the message before the note ends the cacheable prefix (a cache breakpoint).
+    """
+    out: list[dict[str, Any]] = []
+    notes: list[str] = []
+    for message in messages:
+        if message.role == "system":
+            if not notes and out:
+                out[-1]["content"] = _blocks(out[-1]["content"], cache=True)
+            notes.append(message.content)
+            continue
+        if notes and message.role == "user":
+            content: Any = [*_blocks("\n\n".join(notes)), *_blocks(message.content)]
+            notes = []
+        else:
+            content = message.content
+        out.append({"role": message.role, "content": content})
+    if notes:
+        out.append({"role": "user", "content": _blocks("\n\n".join(notes))})
+    return out
+
+
+def _blocks(content: Any, *, cache: bool = False) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = (
+        list(content) if isinstance(content, list) else [{"type": "text", "text": content}]
+    )
+    if cache:
+        blocks[-1] = {**blocks[-1], "cache_control": _EPHEMERAL}
+    return blocks
 
 
 _USAGE_FIELDS = (

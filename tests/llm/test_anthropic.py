@@ -86,7 +86,13 @@ async def test_request_shape(model: AnthropicModel, respx_mock: respx.MockRouter
         "model": "claude-test",
         "max_tokens": 222,
         "temperature": 0.8,
-        "system": "You are a client in a counselling session.",
+        "system": [
+            {
+                "type": "text",
+                "text": "You are a client in a counselling session.",
+                "cache_control": {"type": "ephemeral"},
+            }
+        ],
         "messages": [{"role": "user", "content": "How have you been this week?"}],
         "stream": True,
     }
@@ -200,6 +206,7 @@ async def test_complete_json(model: AnthropicModel, respx_mock: respx.MockRouter
     assert result.usage == Usage(input_tokens=60, output_tokens=7, cached_tokens=10)
     sent = request_json(route)
     assert "stream" not in sent
-    assert sent["system"].startswith("You are a client in a counselling session.\n\n")
-    assert "Respond with one JSON object only" in sent["system"]
-    assert json.dumps(schema, separators=(",", ":")) in sent["system"]
+    system = sent["system"][0]["text"]
+    assert system.startswith("You are a client in a counselling session.\n\n")
+    assert "Respond with one JSON object only" in system
+    assert json.dumps(schema, separators=(",", ":")) in system

@@ -1,0 +1,1 @@
+"""Operations: Prometheus metrics, structured logs and request ids. Never transcript text."""
