@@ -3,7 +3,7 @@
 Both limits are read from the database, so they hold across any number of replicas:
 
 - a daily token budget: the usage recorded on the user's turns since midnight UTC (client
-  replies, input plus output tokens);
+  replies and their critiques, input plus output tokens);
 - a concurrency limit: the user's replies being written right now (`pending` or `streaming`,
   not older than a run may last).
 
@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.dialogue import remote
 from app.errors import AllianceError
 from app.observability.metrics import REFUSED
-from app.storage.tables import PracticeSession, Turn
+from app.storage.tables import CritiqueRecord, PracticeSession, Turn
 
 
 class LimitReached(AllianceError):
@@ -59,12 +59,24 @@ class TurnLimits:
         return remote.stale_after(self.turn_max_seconds)
 
     async def tokens_today(self, db: AsyncSession, *, user_id: str, now: datetime) -> int:
-        used = await db.scalar(
+        """Client and evaluator tokens spent on the user's turns since midnight UTC."""
+        since = start_of_day(now)
+        replies = await db.scalar(
             select(func.coalesce(func.sum(Turn.input_tokens + Turn.output_tokens), 0))
             .join(PracticeSession, PracticeSession.id == Turn.session_id)
-            .where(PracticeSession.user_id == user_id, Turn.created_at >= start_of_day(now))
+            .where(PracticeSession.user_id == user_id, Turn.created_at >= since)
         )
-        return int(used or 0)
+        critiques = await db.scalar(
+            select(
+                func.coalesce(
+                    func.sum(CritiqueRecord.input_tokens + CritiqueRecord.output_tokens), 0
+                )
+            )
+            .join(Turn, Turn.id == CritiqueRecord.turn_id)
+            .join(PracticeSession, PracticeSession.id == Turn.session_id)
+            .where(PracticeSession.user_id == user_id, Turn.created_at >= since)
+        )
+        return int(replies or 0) + int(critiques or 0)
 
     async def replies_running(self, db: AsyncSession, *, user_id: str, now: datetime) -> int:
         running = await db.scalar(

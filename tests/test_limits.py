@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from app.limits import TurnLimits, start_of_day
-from app.llm.base import ChatRequest, StreamChunk, Usage
+from app.llm.base import ChatRequest, JsonCompletion, StreamChunk, Usage
 from app.storage import repo
-from app.storage.tables import Turn
+from app.storage.tables import CritiqueRecord, Turn
 from tests.conftest import AppHarness
 from tests.doubles import FunctionModel, words
 
@@ -88,6 +88,47 @@ async def test_usage_before_today_does_not_count(make_harness: Any) -> None:
             await db.commit()
             assert await limits.tokens_today(db, user_id=user_id, now=now) == 105
             assert await limits.tokens_today(db, user_id=uuid.uuid4().hex, now=now) == 0
+
+
+async def test_the_evaluators_tokens_count_toward_the_budget_too(make_harness: Any) -> None:
+    attempts: list[int] = []
+
+    async def judge(request: ChatRequest) -> JsonCompletion:
+        from app.evaluator import heuristic
+
+        attempts.append(1)
+        if len(attempts) == 1:  # the first answer is broken: the repair attempt costs too
+            return JsonCompletion(text="{not json", usage=Usage(300, 20, 0))
+        return JsonCompletion(
+            text=heuristic.judge(request.scene).model_dump_json(), usage=Usage(400, 80, 100)
+        )
+
+    async with make_harness(
+        client_model=FunctionModel(stream=reply),
+        evaluator_model=FunctionModel(complete_json=judge),
+        daily_token_budget=900,
+    ) as h:
+        await h.sign_in()
+        session = (await h.start(next(iter(h.services.personas))))["id"]
+        first = await post_turn(h, session, "Hello, what brings you here today?")
+        assert first.status_code == 200
+        async with h.services.database.session() as db:
+            stored = await db.get(
+                CritiqueRecord, (await repo.list_turns(db, session_id=session))[0].id
+            )
+            assert stored is not None
+            assert (stored.input_tokens, stored.output_tokens, stored.cached_tokens) == (
+                700,
+                100,
+                100,
+            )
+            row = await repo.get_practice_session(db, session_id=session)
+            assert row is not None
+            limits = TurnLimits(daily_token_budget=1, max_concurrent_turns=0, turn_max_seconds=60)
+            # 105 for the reply, 800 for the critique and its repair.
+            assert await limits.tokens_today(db, user_id=row.user_id, now=datetime.now(UTC)) == 905
+        refused = await post_turn(h, session, "Go on.")
+        assert refused.status_code == 429
 
 
 async def test_one_user_may_not_run_more_replies_at_once_than_allowed(make_harness: Any) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from pydantic import ValidationError
 
@@ -23,7 +23,7 @@ from app.evaluator.normalise import normalise
 from app.evaluator.prompt import evaluator_request
 from app.evaluator.rubric import RUBRIC_FILE, Rubric, load_rubric
 from app.evaluator.schema import DIMENSIONS, Critique, JudgeInput
-from app.llm.base import ChatMessage, ChatModel
+from app.llm.base import ChatMessage, ChatModel, Usage
 from app.prompts import Prompts
 
 log = logging.getLogger(__name__)
@@ -107,6 +107,12 @@ def check_against_turn(critique: Critique, judge_input: JudgeInput) -> Critique:
     return critique
 
 
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    critique: Critique
+    usage: Usage
+
+
 class Evaluator:
     def __init__(
         self,
@@ -127,13 +133,19 @@ class Evaluator:
         return self.model.label
 
     async def critique(self, judge_input: JudgeInput) -> Critique:
+        return (await self.assess(judge_input)).critique
+
+    async def assess(self, judge_input: JudgeInput) -> Assessment:
+        """The critique and the tokens it cost (a repair attempt included), for budgets."""
         if self.model.offline:
-            return heuristic.judge(judge_input)
+            return Assessment(heuristic.judge(judge_input), Usage())
+        spent = Usage()
         request = evaluator_request(
             self.prompts, judge_input, max_tokens=self.max_tokens, rubric=self.rubric
         )
         try:
             completion = await self.model.complete_json(request)
+            spent = spent + completion.usage
             try:
                 critique = check_against_turn(parse_critique(completion.text), judge_input)
             except (ValueError, ValidationError) as first:
@@ -154,14 +166,17 @@ class Evaluator:
                     ],
                 )
                 completion = await self.model.complete_json(repair)
+                spent = spent + completion.usage
                 critique = check_against_turn(parse_critique(completion.text), judge_input)
         except (LLMError, ValueError, ValidationError) as exc:
             log.warning(
                 "judge unavailable, offline judge fills in", extra={"kind": type(exc).__name__}
             )
             fallback = heuristic.judge(judge_input)
-            return fallback.model_copy(update={"source": "offline_fallback"})
-        return critique.model_copy(update={"source": "llm", "judge": self.model.label})
+            return Assessment(fallback.model_copy(update={"source": "offline_fallback"}), spent)
+        return Assessment(
+            critique.model_copy(update={"source": "llm", "judge": self.model.label}), spent
+        )
 
 
 def describe(error: Exception) -> str:

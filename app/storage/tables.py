@@ -134,6 +134,11 @@ class CritiqueRecord(Base):
     source: Mapped[str] = mapped_column(String(20))
     judge: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column()
+    # What the evaluator's model spent on this critique (a repair attempt included); zero for
+    # the offline judge. Counted in the trainee's daily token budget.
+    input_tokens: Mapped[int] = mapped_column(default=0, server_default="0")
+    output_tokens: Mapped[int] = mapped_column(default=0, server_default="0")
+    cached_tokens: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
