@@ -44,6 +44,9 @@ class RoleSettings(BaseModel):
     temperature: float = Field(default=0.8, ge=0, le=2)
     max_connections: int = Field(default=512, ge=1)
     scripted_delay_ms: int = Field(default=25, ge=0)
+    # For chat templates that demand one leading system message and strict user/assistant
+    # alternation (Mistral, Gemma and others on vLLM or llama.cpp). See app/llm/layout.py.
+    strict_roles: bool = False
     # Failover: tried in order when an endpoint fails before the reply's first token.
     fallbacks: list[FallbackEndpoint] = []
 

@@ -18,6 +18,7 @@ from typing import Literal
 from app.errors import LLMError
 from app.llm.anthropic import AnthropicModel
 from app.llm.base import ChatModel, ChatRequest, JsonCompletion, StreamChunk
+from app.llm.layout import StrictRoles
 from app.llm.openai_compat import OpenAICompatModel
 from app.observability.metrics import FAILOVERS
 from app.settings import RoleSettings
@@ -35,7 +36,8 @@ def build_model(settings: RoleSettings, *, role: Literal["client", "evaluator"])
 
 def _adapter(settings: RoleSettings, *, role: Literal["client", "evaluator"]) -> ChatModel:
     if settings.provider == "openai_compat":
-        return OpenAICompatModel(settings, role=role)
+        adapter: ChatModel = OpenAICompatModel(settings, role=role)
+        return StrictRoles(adapter) if settings.strict_roles else adapter
     if settings.provider == "anthropic":
         return AnthropicModel(settings, role=role)
     # Loaded only when chosen, so the remote adapters never depend on the offline model.
