@@ -1,8 +1,8 @@
-"""What the character guard's stream watch costs: the service with and without it.
+"""What the character guard's holdback costs: the service holding 3 words back and holding none.
 
-An experiment, not a product setting: `bench.serve --guard off` relays every piece of the reply
-as it arrives. Both services run with the ready-made critique, against the same fake upstream,
-rounds interleaved, and are compared with the upstream alone.
+`ALLIANCE_GUARD_HOLDBACK_WORDS` (`bench.serve --holdback`) is 3 in one service and 0 (the
+default: each piece relayed as it arrives) in the other. Both run with the ready-made critique,
+against the same fake upstream, rounds interleaved, and are compared with the upstream alone.
 
     python -m bench.guard_cost [--levels 1,20] [--single-rounds 10] [--rounds 2]
 """
@@ -27,18 +27,18 @@ async def measure(bench: Bench, config: Config) -> list[str]:
         critique=bench_critique().model_dump_json(),
     )
     direct = Target("direct", bench.upstream_port, "/v1/chat/completions", None)
-    with_watch = bench.start_service("guard-on", False)
-    without = bench.start_service("guard-off", False, "--guard", "off")
+    held = bench.start_service("holdback-3", False, "--holdback", "3")
+    at_once = bench.start_service("holdback-0", False, "--holdback", "0")
     targets = [
         direct,
-        Target("service-off", with_watch.port, "", with_watch, service=True),
-        Target("service-on", without.port, "", without, service=True),
+        Target("holdback-3", held.port, "", held, service=True),
+        Target("holdback-0", at_once.port, "", at_once, service=True),
     ]
     for target in targets[1:]:
         await bench.sign_up(target, max(config.levels))
     lines = [
-        "| streams | with the watch: added TTFT p50 / p99 ms, CPU µs/token "
-        "| without: added TTFT p50 / p99 ms, CPU µs/token |",
+        "| streams | holdback 3: added TTFT p50 / p99 ms, CPU µs/token "
+        "| holdback 0: added TTFT p50 / p99 ms, CPU µs/token |",
         "|---:|---|---|",
     ]
     for level in config.levels:
@@ -48,8 +48,8 @@ async def measure(bench: Bench, config: Config) -> list[str]:
         added = compare(figures)
 
         lines.append(
-            f"| {level} | {_cell(added, figures, 'service-off')} "
-            f"| {_cell(added, figures, 'service-on')} |"
+            f"| {level} | {_cell(added, figures, 'holdback-3')} "
+            f"| {_cell(added, figures, 'holdback-0')} |"
         )
     return lines
 

@@ -2,10 +2,9 @@
 
 `--critique off` swaps the evaluator for one that hands back a ready-made critique at once, so
 a cell can measure the relay with and without a critique being produced beside each reply.
-`--guard off` is an experiment only (`bench.guard_cost`): the character guard's stream watch
-relays every piece at once instead of whole words a few words behind, to measure what the
-watch costs. Everything else (settings from `ALLIANCE_*`, database, models, routes) is the
-real service.
+`--holdback N` sets how many complete words the character guard holds back from the relay
+(`ALLIANCE_GUARD_HOLDBACK_WORDS`), so `bench.guard_cost` can compare settings in one run.
+Everything else (settings from `ALLIANCE_*`, database, models, routes) is the real service.
 
     python -m bench.serve --port 9200 --critique on
 """
@@ -20,7 +19,9 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from app.evaluator.judge import Assessment
 from app.evaluator.schema import Critique, JudgeInput
+from app.llm.base import Usage
 from app.main import create_app
 from app.settings import Settings
 
@@ -35,27 +36,15 @@ class ReadyCritique:
     async def critique(self, _judge_input: JudgeInput, *_args: Any, **_kwargs: Any) -> Critique:
         return self._critique
 
-
-def watch_off() -> None:
-    """Relay each piece as it arrives (the final reply is still checked by the engine)."""
-    from app.dialogue import guard
-
-    def feed(self: guard.StreamWatch, piece: str) -> str:
-        self.text += piece
-        self.relayed = len(self.text)
-        return piece
-
-    def finish(self: guard.StreamWatch) -> str:
-        return ""
-
-    guard.StreamWatch.feed = feed  # type: ignore[method-assign]
-    guard.StreamWatch.finish = finish  # type: ignore[method-assign]
+    async def assess(self, _judge_input: JudgeInput, *_args: Any, **_kwargs: Any) -> Assessment:
+        return Assessment(self._critique, Usage())
 
 
-def build(critique: bool) -> FastAPI:
+def build(critique: bool, holdback: int | None = None) -> FastAPI:
     from bench.upstream_critique import bench_critique
 
-    app = create_app(Settings())
+    settings = Settings() if holdback is None else Settings(guard_holdback_words=holdback)
+    app = create_app(settings)
     if critique:
         return app
     opened = app.router.lifespan_context
@@ -75,12 +64,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--critique", choices=["on", "off"], default="on")
-    parser.add_argument("--guard", choices=["on", "off"], default="on")
+    parser.add_argument("--holdback", type=int, default=None, help="words the guard holds back")
     args = parser.parse_args()
-    if args.guard == "off":
-        watch_off()
     uvicorn.run(
-        build(args.critique == "on"),
+        build(args.critique == "on", args.holdback),
         host="127.0.0.1",
         port=args.port,
         log_level="warning",

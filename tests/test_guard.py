@@ -249,51 +249,6 @@ def test_the_offline_client_is_never_flagged(persona_id: str) -> None:
                     assert guard.check(reply) == [], (trust, rupture, trainee, reply)
 
 
-# -- streaming ------------------------------------------------------------------------------------
-
-
-def stream_through(guard: CharacterGuard, text: str) -> tuple[str, bool]:
-    watch = guard.watch()
-    pieces = [w + " " for w in text.split(" ")]
-    relayed = "".join(watch.feed(piece) for piece in pieces)
-    relayed += watch.finish()
-    return relayed, watch.slipped
-
-
-def test_a_clean_reply_is_relayed_whole() -> None:
-    text = "Tom's still away, obviously. Four more months, and I'm counting."
-    relayed, slipped = stream_through(guard_for(), text)
-    assert not slipped
-    assert relayed.strip() == text
-
-
-def test_relaying_stops_before_the_slip_is_shown() -> None:
-    relayed, slipped = stream_through(
-        guard_for(), "I'm okay. As an AI language model I do not sleep, but thanks."
-    )
-    assert slipped
-    assert "AI" not in relayed
-    assert relayed  # what came before the slip was on its way
-    assert "I'm okay. ".startswith(relayed)
-
-
-def test_a_leak_of_a_locked_layer_is_caught_while_streaming() -> None:
-    relayed, slipped = stream_through(
-        guard_for(),
-        "Work's fine. It's just, when I was eleven, I came home and found my mum, and there was "
-        "an ambulance, and the tablets.",
-    )
-    assert slipped
-    assert "ambulance" not in relayed
-    assert "tablets" not in relayed
-
-
-def test_a_reply_that_opens_with_a_slip_shows_nothing() -> None:
-    relayed, slipped = stream_through(guard_for(), "As an AI, I can't be Farid.")
-    assert slipped
-    assert relayed == ""
-
-
 # -- repair, regeneration and fallback ------------------------------------------------------------
 
 
@@ -358,6 +313,8 @@ async def test_a_clean_reply_is_not_touched() -> None:
 
 
 async def test_a_slipping_model_never_reaches_the_transcript(make_harness: Any) -> None:
+    """With no holdback (the default) the slip's first words may be streamed; the `reply` event,
+    the page and the store all carry the corrected reply."""
     slipped = "How does that make you feel? I'm here for you, as your counsellor."
     clean = "Sorry. It's just, Tom's away and the flat's so quiet at night."
     calls: list[ChatRequest] = []
@@ -376,7 +333,8 @@ async def test_a_slipping_model_never_reaches_the_transcript(make_harness: Any) 
         reply = next(d for n, d in events if n == "reply")
         assert reply["text"] == clean
         streamed = "".join(d["text"] for n, d in events if n == "delta")
-        assert "feel" not in streamed  # relaying stopped before the slip was shown
+        # Relayed as it arrived, up to the piece that completed the slip, which was stopped.
+        assert streamed == "How does that make you"
         assert "error" not in [n for n, _ in events]
         stored = (await h.client.get(f"/api/sessions/{session['id']}")).json()["turns"][0]
         assert stored["reply"] == clean

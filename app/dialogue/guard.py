@@ -15,14 +15,13 @@ hard' isn't a technique"), so the counsellor-voice checks ignore them; so do sen
 report what someone else says. What counts as known is everything in the request (the system
 prompt, the history, the trainee's turn): a word the trainee used first is never a leak.
 
-Streaming: replies reach the browser as they are written, so `StreamWatch` relays whole words a
-few words behind the model and checks the text so far each time a word completes. At the first
-slip it stops relaying; the rest of the reply is still read (for usage and for a repair), and the
-engine then sends the corrected reply as the turn's `reply` event, whose text replaces what was
-streamed (frontend/static/session.js `onReply`). The lag costs a few tokens of latency and keeps
-most slips from ever being shown. The repair order is: strip the slipping sentences when what
-remains is a usable reply; otherwise regenerate once with a corrective note; otherwise a safe
-in-character line from the persona. This module never logs or stores reply text.
+Streaming: replies reach the browser as they are written; `watch.StreamWatch` checks each
+part of the reply once as it completes and stops relaying at the first slip. The rest of the
+reply is still read (for usage and for a repair), and the engine then sends the corrected reply
+as the turn's `reply` event, whose text replaces what was streamed (frontend/static/session.js
+`onReply`). The repair order is: strip the slipping sentences when what remains is a usable
+reply; otherwise regenerate once with a corrective note; otherwise a safe in-character line from
+the persona. This module never logs or stores reply text.
 """
 
 from __future__ import annotations
@@ -32,11 +31,14 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from app.errors import LLMError
 from app.llm.base import ChatMessage, ChatModel, ChatRequest, Usage
 from app.personas import AttachmentStyle, DisclosureLayer, Persona
+
+if TYPE_CHECKING:
+    from app.dialogue.watch import StreamWatch
 
 SlipKind = Literal["role_reversal", "broke_character", "ai_voice", "prompt_leak", "hidden_layer"]
 Outcome = Literal["clean", "repaired", "regenerated", "fallback"]
@@ -147,7 +149,7 @@ _COMMON_WORDS = """
     thing things think this those though thought through time times told too took tried true
     under until very want wanted week weeks well went were what when where which while whole
     will with without word words work would year years your yourself"""
-_MIN_DISTINCTIVE = 3
+MIN_DISTINCTIVE = 3
 _LINE_COVERAGE = 0.8
 _SHINGLE = 8
 
@@ -185,12 +187,11 @@ def quoted_lines(text: str) -> list[str]:
     return [q.strip("\"“”'‘’ ,.") for q in _QUOTED.findall(text) if len(q.strip("\"“”'‘’ ")) > 2]
 
 
-def _coverage(line: Sequence[str], sentence: Sequence[str] | frozenset[str]) -> float:
+def _coverage(line: frozenset[str], sentence: frozenset[str]) -> float:
     """The share of a line's distinct words that a sentence contains."""
-    distinct = set(line)
-    if not distinct:
+    if not line:
         return 0.0
-    return len(distinct.intersection(sentence)) / len(distinct)
+    return len(line & sentence) / len(line)
 
 
 def _shingles(words: Sequence[str], size: int) -> set[tuple[str, ...]]:
@@ -208,7 +209,8 @@ class Slip:
 class _LockedLayer:
     id: str
     distinctive: frozenset[str]
-    lines: tuple[tuple[str, ...], ...]  # token lists of opening-line sentences not found in public
+    # The words of each opening-line sentence not found in the request, built once per turn.
+    lines: tuple[frozenset[str], ...]
 
 
 def _persona_strings(value: object) -> Iterable[str]:
@@ -250,11 +252,13 @@ class CharacterGuard:
                     content_stems(" ".join([layer.content, *layer.opening_lines])) - known
                 ),
                 lines=tuple(
-                    tuple(words)
+                    frozenset(words)
                     for line in layer.opening_lines
                     for s in sentences(line)
                     if len(words := tokens(s)) >= 5
-                    and not any(_coverage(words, p) >= _LINE_COVERAGE for p in public_lines)
+                    and not any(
+                        _coverage(frozenset(words), p) >= _LINE_COVERAGE for p in public_lines
+                    )
                 ),
             )
             for layer in persona.disclosure_layers
@@ -293,39 +297,44 @@ class CharacterGuard:
         slips.extend(self.stem_slips(content_stems(text), text))
         return slips
 
-    def sentence_slips(self, sentence: str) -> list[Slip]:
-        """The slips one sentence carries on its own."""
+    def sentence_slips(self, sentence: str, *, complete: bool = True) -> list[Slip]:
+        """The slips one sentence carries on its own.
+
+        A sentence still being written (`complete=False`) is not compared with the headings:
+        "Right now" is a heading of the instructions, "Right now I just want to sleep" is not.
+        """
         found: list[Slip] = []
         spoken = unquoted(sentence)
-        if not _REPORTED.search(spoken):
-            for pattern in (_ROLE_REVERSAL, _ADVICE_BACK):
-                match = pattern.search(spoken)
-                if match:
+        for pattern in (_ROLE_REVERSAL, _ADVICE_BACK):
+            match = pattern.search(spoken)
+            if match:
+                if not _REPORTED.search(spoken):
                     found.append(Slip("role_reversal", sentence, match.group(0).strip()))
-                    break
+                break
         for kind, pattern in _KIND_PATTERNS:
             match = pattern.search(sentence)
             if match:
                 found.append(Slip(kind, sentence, match.group(0).strip()))
         lowered = sentence.lower().strip(" :.#")
-        if any(lowered == h or lowered.startswith(h + ":") for h in self.headings):
+        if complete and any(lowered == h or lowered.startswith(h + ":") for h in self.headings):
             found.append(Slip("prompt_leak", sentence, "a heading of the instructions"))
         words = tokens(sentence)
         if _shingles(words, _SHINGLE) & self.instruction_shingles:
             found.append(Slip("prompt_leak", sentence, "a sentence of the instructions"))
+        heard = frozenset(words)
         for layer in self.locked:
-            if any(_coverage(line, words) >= _LINE_COVERAGE for line in layer.lines):
+            if any(_coverage(line, heard) >= _LINE_COVERAGE for line in layer.lines):
                 found.append(
                     Slip("hidden_layer", sentence, f"material not yet unlocked ({layer.id})")
                 )
         return found
 
     def stem_slips(self, stems: set[str], text: str) -> list[Slip]:
-        """Locked layers whose own words (`_MIN_DISTINCTIVE` or more) appear among `stems`."""
+        """Locked layers whose own words (`MIN_DISTINCTIVE` or more) appear among `stems`."""
         found: list[Slip] = []
         for layer in self.locked:
             shared = layer.distinctive & stems
-            if len(shared) >= _MIN_DISTINCTIVE:
+            if len(shared) >= MIN_DISTINCTIVE:
                 where = next((s for s in sentences(text) if set(tokens(s)) & shared), text.strip())
                 found.append(Slip("hidden_layer", where, f"material not yet unlocked ({layer.id})"))
         return found
@@ -389,8 +398,11 @@ class CharacterGuard:
         digest = hashlib.sha256(self.seed.encode("utf-8")).digest()
         return self._fallbacks[digest[0] % len(self._fallbacks)]
 
-    def watch(self, hold_words: int = 3) -> StreamWatch:
-        return StreamWatch(self, hold_words=hold_words)
+    def watch(self, holdback_words: int = 0) -> StreamWatch:
+        """A watch for this reply's stream (see `app.dialogue.watch`)."""
+        from app.dialogue.watch import StreamWatch
+
+        return StreamWatch(lambda: self, holdback_words=holdback_words)
 
 
 _KIND_NOTES: dict[SlipKind, str] = {
@@ -418,74 +430,6 @@ def tidy(text: str) -> str:
     """Remove stage directions (*sighs*, [pause]) that the client was told not to write."""
     cleaned = _STAGE.sub(" ", text)
     return re.sub(r"[ \t]{2,}", " ", cleaned).strip()
-
-
-class StreamWatch:
-    """Relays a streamed reply a few words behind the model, and stops at the first slip.
-
-    Work per piece stays small however long the reply grows: each finished sentence is checked
-    once, only the unfinished one again, and the words seen so far are kept as a set of stems.
-    """
-
-    def __init__(self, guard: CharacterGuard, *, hold_words: int) -> None:
-        self.guard = guard
-        self.hold_words = max(0, hold_words)
-        self.text = ""
-        self.relayed = 0  # characters of `text` already relayed
-        self.slips: list[Slip] = []
-        self._checked = 0  # characters of `text` in finished sentences already checked
-        self._stemmed = 0  # characters of `text` whose words are in `_stems`
-        self._stems: set[str] = set()
-
-    @property
-    def slipped(self) -> bool:
-        return bool(self.slips)
-
-    def feed(self, piece: str) -> str:
-        """Take the next piece of the reply; return the text that is safe to relay now."""
-        self.text += piece
-        if self.slipped or not re.search(r"[\s.,!?;:…]", piece):
-            return ""  # nothing new is complete until a word ends
-        self._scan()
-        if self.slipped:
-            return ""
-        cut = self._safe_end()
-        out = self.text[self.relayed : cut]
-        self.relayed = max(self.relayed, cut)
-        return out
-
-    def finish(self) -> str:
-        """At the end of the stream: the rest of the reply, unless it slipped."""
-        if not self.slipped:
-            self.slips = self.guard.check(self.text)
-        if self.slipped:
-            return ""
-        out = self.text[self.relayed :]
-        self.relayed = len(self.text)
-        return out
-
-    def _scan(self) -> None:
-        ends = [m.end() for m in re.finditer(r"[.!?…]+[\"”’']?\s|\n", self.text, re.MULTILINE)]
-        finished = ends[-1] if ends else 0
-        if finished > self._checked:
-            for sentence in sentences(self.text[self._checked : finished]):
-                self.slips.extend(self.guard.sentence_slips(sentence))
-            self._checked = finished
-        current = self.text[self._checked :]
-        if current.strip():
-            self.slips.extend(self.guard.sentence_slips(current))
-        words_end = max(self.text.rfind(" "), self.text.rfind("\n")) + 1
-        if words_end > self._stemmed:
-            self._stems |= content_stems(self.text[self._stemmed : words_end])
-            self._stemmed = words_end
-            self.slips.extend(self.guard.stem_slips(self._stems, self.text))
-
-    def _safe_end(self) -> int:
-        """Where the relayed text may end: `hold_words` complete words behind the last one."""
-        ends = [m.end() for m in re.finditer(r"\S+\s+", self.text)]
-        if len(ends) <= self.hold_words:
-            return self.relayed
-        return ends[-1 - self.hold_words]
 
 
 @dataclass(frozen=True, slots=True)
