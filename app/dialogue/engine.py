@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.dialogue import remote, rules
 from app.dialogue.events import (
@@ -34,11 +35,12 @@ from app.dialogue.events import (
     TurnError,
     TurnStored,
 )
-from app.dialogue.guard import CharacterGuard, StreamWatch, keep_in_character
+from app.dialogue.guard import CharacterGuard, keep_in_character
 from app.dialogue.prompting import client_request
 from app.dialogue.relay import TurnRun
 from app.dialogue.scene import ClientScene
 from app.dialogue.state import ClientState
+from app.dialogue.watch import StreamWatch
 from app.errors import (
     AllianceError,
     Conflict,
@@ -57,7 +59,7 @@ from app.personas import Persona
 from app.prompts import Prompts
 from app.storage import repo
 from app.storage.db import Database
-from app.storage.tables import CritiqueRecord, PracticeSession, Turn
+from app.storage.tables import CritiqueRecord, PracticeSession, Turn, new_id
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,8 @@ class EngineConfig:
     parent_state_wait: float = 30.0
     # The longest a reply may stream; other replicas rely on it to spot abandoned turns.
     turn_max_seconds: float = 180.0
+    # Complete words the character guard holds back from the relay (0: relay each piece at once).
+    guard_holdback_words: int = 0
 
 
 def path_to(turns: list[Turn], turn_id: str | None) -> list[Turn]:
@@ -158,33 +162,63 @@ class TurnEngine:
         if session.status != "active":
             raise Conflict("This session has ended; start a new one to keep practising.")
         started = time.perf_counter()
-        async with self.database.session() as db:
-            repeated = await db.scalar(
-                select(Turn.id).where(
-                    Turn.session_id == session.id, Turn.idempotency_key == idempotency_key
+        # One transaction before the model is called: the turn is stored already claimed, and
+        # the conversation it continues is read alongside. Its run is registered first, so no
+        # reader ever sees the claimed turn without a run here.
+        run = TurnRun(new_id())
+        self._runs[run.turn_id] = run
+        try:
+            async with self.database.session() as db:
+                await self._check_limits(db, session, idempotency_key)
+                path = await self._path(db, session, parent_id)
+                turn, created = await repo.insert_turn(
+                    db,
+                    session_id=session.id,
+                    parent_id=parent_id,
+                    idempotency_key=idempotency_key,
+                    text=text,
+                    turn_id=run.turn_id,
+                    claim=True,
                 )
-            )
-            # A repeated request is answered from its first turn; a new one must fit the limits
-            # before anything is stored (a refused turn's text stays in the trainee's draft).
-            if repeated is None and self.limits is not None:
-                await self.limits.check(db, user_id=session.user_id)
-            if parent_id is not None:
-                parent = await repo.get_turn(db, turn_id=parent_id)
-                if parent is None or parent.session_id != session.id:
-                    raise InvalidInput("The turn this one follows is not part of this session.")
-            turn, created = await repo.insert_turn(
-                db,
-                session_id=session.id,
-                parent_id=parent_id,
-                idempotency_key=idempotency_key,
-                text=text,
-            )
+        except BaseException:
+            self._runs.pop(run.turn_id, None)
+            raise
         if not created:
+            self._runs.pop(run.turn_id, None)
             if turn.trainee_text != text or turn.parent_id != parent_id:
                 raise Conflict("That request key was already used for a different turn.")
             return turn.id
-        self._start(session, turn, started)
+        self._start(session, turn, started, run=run, path=path)
         return turn.id
+
+    async def _check_limits(
+        self, db: AsyncSession, session: PracticeSession, idempotency_key: str
+    ) -> None:
+        """A new turn must fit the limits before anything is stored (a refused turn's text
+        stays in the trainee's draft); a repeated request is answered from its first turn."""
+        limits = self.limits
+        if limits is None or not (limits.daily_token_budget or limits.max_concurrent_turns):
+            return
+        repeated = await db.scalar(
+            select(Turn.id).where(
+                Turn.session_id == session.id, Turn.idempotency_key == idempotency_key
+            )
+        )
+        if repeated is None:
+            await limits.check(db, user_id=session.user_id)
+
+    async def _path(
+        self, db: AsyncSession, session: PracticeSession, parent_id: str | None
+    ) -> list[Turn]:
+        """The turns a reply to a child of `parent_id` needs (its history), oldest first."""
+        if parent_id is None:
+            return []
+        path = await repo.turn_path(
+            db, session_id=session.id, turn_id=parent_id, depth=self.config.history_turns
+        )
+        if not path:
+            raise InvalidInput("The turn this one follows is not part of this session.")
+        return path
 
     async def retry(self, *, session: PracticeSession, turn_id: str) -> str:
         async with self.database.session() as db:
@@ -205,12 +239,24 @@ class TurnEngine:
         self._start(session, turn, time.perf_counter())
         return turn.id
 
-    def _start(self, session: PracticeSession, turn: Turn, started: float) -> None:
-        if turn.id in self._runs:
-            return  # already running here (two retries at once): both follow the one run
-        run = TurnRun(turn.id)
-        self._runs[turn.id] = run
-        task = asyncio.create_task(self._run(run, session, turn, started), name=f"turn-{turn.id}")
+    def _start(
+        self,
+        session: PracticeSession,
+        turn: Turn,
+        started: float,
+        *,
+        run: TurnRun | None = None,
+        path: list[Turn] | None = None,
+    ) -> None:
+        """Run the reply; `run` and `path` are given when the turn was stored already claimed."""
+        if run is None:
+            if turn.id in self._runs:
+                return  # already running here (two retries at once): both follow the one run
+            run = TurnRun(turn.id)
+            self._runs[turn.id] = run
+        task = asyncio.create_task(
+            self._run(run, session, turn, started, path), name=f"turn-{turn.id}"
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -274,10 +320,15 @@ class TurnEngine:
         return rules.initial_state(persona)
 
     async def _run(
-        self, run: TurnRun, session: PracticeSession, turn: Turn, started: float
+        self,
+        run: TurnRun,
+        session: PracticeSession,
+        turn: Turn,
+        started: float,
+        path: list[Turn] | None,
     ) -> None:
         try:
-            await self._produce(run, session, turn, started)
+            await self._produce(run, session, turn, started, path)
         except asyncio.CancelledError:
             await asyncio.shield(self._interrupted(run, turn))
             raise
@@ -310,13 +361,26 @@ class TurnEngine:
             )
         )
 
-    async def _produce(
-        self, run: TurnRun, session: PracticeSession, turn: Turn, started: float
-    ) -> None:
-        persona = self.persona(session.persona_id)
+    async def _claim(self, session: PracticeSession, turn: Turn) -> tuple[bool, list[Turn]]:
+        """Claim a stored turn's reply (a retry) and read the conversation it continues."""
         async with self.database.session() as db:
             claimed = await repo.claim_reply(db, turn_id=turn.id)
-            all_turns = await repo.list_turns(db, session_id=session.id)
+            if claimed is None:
+                return False, []
+            return True, await self._path(db, session, turn.parent_id)
+
+    async def _produce(
+        self,
+        run: TurnRun,
+        session: PracticeSession,
+        turn: Turn,
+        started: float,
+        path: list[Turn] | None,
+    ) -> None:
+        persona = self.persona(session.persona_id)
+        claimed = True
+        if path is None:
+            claimed, path = await self._claim(session, turn)
         run.publish(
             TurnStored(
                 turn_id=turn.id,
@@ -326,7 +390,7 @@ class TurnEngine:
                 created_at=iso(turn),
             )
         )
-        if claimed is None:
+        if not claimed:
             # Another process won the claim (e.g. a retry on another replica): follow it.
             followed = await self._follow_elsewhere(turn.id)
             for stored in (
@@ -334,7 +398,6 @@ class TurnEngine:
             ):
                 run.publish(stored)
             return
-        path = path_to(all_turns, turn.parent_id)
         parent = path[-1] if path else None
         state = await self._state_for(session, parent)
         history: list[tuple[str, str]] = []
@@ -387,15 +450,19 @@ class TurnEngine:
             nonlocal critique_task
             critique_task = critique_task or start_critique()
 
-        character = CharacterGuard.for_request(
-            persona=persona, visible_layers=shown, request=request
+        # The guard is built once the reply is under way, not before the model is called.
+        watch = StreamWatch(
+            lambda: CharacterGuard.for_request(
+                persona=persona, visible_layers=shown, request=request
+            ),
+            holdback_words=self.config.guard_holdback_words,
         )
         next_state: ClientState = state
         try:
             reply, usage = await self._stream_reply(
-                run, turn.id, request, started, on_first_text, character.watch()
+                run, turn.id, request, started, on_first_text, watch
             )
-            kept = await keep_in_character(character, self.client_model, request, reply)
+            kept = await keep_in_character(watch.guard, self.client_model, request, reply)
             if kept.outcome != "clean":
                 log.info(
                     "client reply kept in character",
@@ -473,13 +540,17 @@ class TurnEngine:
     ) -> tuple[str, Usage]:
         """Relay the client's reply as it streams; stopped after `turn_max_seconds`.
 
-        Text is relayed through the character guard's `watch`, a few words behind the model;
-        after a slip nothing more is relayed and the corrected reply follows as `reply`.
+        Text is relayed through the character guard's `watch`, `guard_holdback_words` complete
+        words behind the model (by default each piece as it arrives); after a slip nothing more
+        is relayed and the corrected reply follows as `reply`, replacing what was streamed.
         """
         parts: list[str] = []
         usage = Usage()
         called = time.perf_counter()
         metrics.ACTIVE_STREAMS.inc()
+        # Runs at the first pause, once the request is on its way: the guard's set-up then
+        # overlaps the model's time to first token instead of adding to it.
+        asyncio.get_running_loop().call_soon(watch.prepare)
         try:
             async with asyncio.timeout(self.config.turn_max_seconds):
                 async for chunk in self.client_model.stream(request):
@@ -523,7 +594,7 @@ class TurnEngine:
             return existing
         timer = time.perf_counter()
         try:
-            critique = await self.evaluator.critique(judge_input)
+            assessment = await self.evaluator.assess(judge_input)
         except AllianceError as exc:
             metrics.ERRORS.labels(stage="critique", kind=exc.kind).inc()
             run.publish(
@@ -537,12 +608,18 @@ class TurnEngine:
             )
             return None
         metrics.CRITIQUE_LATENCY.observe(time.perf_counter() - timer)
+        critique = assessment.critique
         if critique.source == "offline_fallback":
             metrics.ERRORS.labels(stage="critique", kind="offline_fallback").inc()
         payload: dict[str, Any] = critique.model_dump(mode="json")
         async with self.database.session() as db:
             await repo.store_critique(
-                db, turn_id=turn_id, source=critique.source, judge=critique.judge, payload=payload
+                db,
+                turn_id=turn_id,
+                source=critique.source,
+                judge=critique.judge,
+                payload=payload,
+                usage=assessment.usage,
             )
         run.publish(CritiqueReady(turn_id=turn_id, critique=payload))
         return critique

@@ -12,7 +12,7 @@ Version `EVENT_SCHEMA_VERSION` is sent with every event; the SSE framing is in `
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 EVENT_SCHEMA_VERSION = 1
@@ -71,6 +71,9 @@ Event = TurnStored | Delta | ReplyDone | CritiqueReady | TurnError | Done
 
 
 def payload(event: Event) -> dict[str, Any]:
-    data = asdict(event)
-    data.pop("name")
-    return {"v": EVENT_SCHEMA_VERSION, **data}
+    # A shallow copy: the payload is serialised at once, so nested values need no deep copy.
+    data: dict[str, Any] = {"v": EVENT_SCHEMA_VERSION}
+    for field in fields(event):
+        if field.name != "name":
+            data[field.name] = getattr(event, field.name)
+    return data

@@ -19,7 +19,10 @@ class TurnRun:
     def __init__(self, turn_id: str) -> None:
         self.turn_id = turn_id
         self._events: list[Event] = []
-        self._wake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # An Event rather than a shared future: each waiter has its own, so a subscriber that
+        # goes away cannot cancel the others, and a publish wakes every subscriber in one step
+        # of the loop (a shielded future takes two, letting other work slip in before a delta).
+        self._wake = asyncio.Event()
         self._closed = False
         self.finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
@@ -35,8 +38,7 @@ class TurnRun:
             self._closed = True
             if not self.finished.done():
                 self.finished.set_result(None)
-        if not self._wake.done():
-            self._wake.set_result(None)
+        self._wake.set()
 
     async def subscribe(self) -> AsyncIterator[Event]:
         index = 0
@@ -49,9 +51,8 @@ class TurnRun:
                 continue
             if self._closed:
                 return
-            if self._wake.done():
-                self._wake = asyncio.get_running_loop().create_future()
-            await asyncio.shield(self._wake)
+            self._wake.clear()
+            await self._wake.wait()
 
 
 def _coalesce(batch: list[Event]) -> list[Event]:

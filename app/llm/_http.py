@@ -12,12 +12,10 @@ response text: messages name the role, the server's host and what a person can d
 from __future__ import annotations
 
 import asyncio
-import codecs
 import json
 import logging
 import math
 import random
-import re
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -82,46 +80,54 @@ class SSEEvent:
     data: str
 
 
-_LINE_END = re.compile(r"\r\n|\r|\n")
+_BOM = b"\xef\xbb\xbf"
 
 
 class SSEDecoder:
-    """Incremental SSE parser: feed it bytes split anywhere, then call `flush` at the end."""
+    """Incremental SSE parser: feed it bytes split anywhere, then call `flush` at the end.
+
+    Lines are found with bytes operations and each complete line is decoded on its own: a line
+    break is ASCII, so it never falls inside a multi-byte character, and a character split
+    across chunks stays in the buffer until its line is complete.
+    """
 
     def __init__(self) -> None:
-        # An incremental decoder keeps a multi-byte character split across chunks intact.
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._buffer = ""
+        self._buffer = b""
         self._started = False
         self._event = ""
         self._data: list[str] = []
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
-        return self._consume(self._decoder.decode(chunk), final=False)
+        return self._consume(chunk, final=False)
 
     def flush(self) -> list[SSEEvent]:
         """Finish the stream; a last event without its trailing blank line is still delivered."""
-        events = self._consume(self._decoder.decode(b"", final=True), final=True)
+        events = self._consume(b"", final=True)
         last = self._dispatch()
         return [*events, last] if last else events
 
-    def _consume(self, text: str, *, final: bool) -> list[SSEEvent]:
-        if not self._started and text:
+    def _consume(self, chunk: bytes, *, final: bool) -> list[SSEEvent]:
+        buffer = self._buffer + chunk if self._buffer else chunk
+        if not self._started and buffer:
+            if not final and len(buffer) < len(_BOM) and _BOM.startswith(buffer):
+                self._buffer = buffer  # perhaps the start of a byte order mark
+                return []
             self._started = True
-            text = text.removeprefix("\ufeff")
-        buffer = self._buffer + text
+            buffer = buffer.removeprefix(_BOM)
         if final and buffer:
-            buffer += "\n"  # the stream ended mid-line: that line is complete
+            buffer += b"\n"  # the stream ended mid-line: that line is complete
+        # A trailing CR may be the first half of a CRLF split across chunks: keep it back.
+        end = len(buffer) - 1 if not final and buffer.endswith(b"\r") else len(buffer)
+        text = buffer[:end]
+        if b"\r" in text:
+            text = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = text.split(b"\n")
+        self._buffer = lines.pop() + buffer[end:]
         events: list[SSEEvent] = []
-        start = 0
-        for match in _LINE_END.finditer(buffer):
-            if match.group() == "\r" and match.end() == len(buffer) and not final:
-                break  # a trailing CR may be the first half of a CRLF split across chunks
-            event = self._line(buffer[start : match.start()])
-            start = match.end()
+        for line in lines:
+            event = self._line(line.decode("utf-8", errors="replace"))
             if event:
                 events.append(event)
-        self._buffer = buffer[start:]
         return events
 
     def _line(self, line: str) -> SSEEvent | None:

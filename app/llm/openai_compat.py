@@ -130,12 +130,15 @@ class OpenAICompatModel:
                     raise _stream_error(endpoint, chunk["error"])
                 if isinstance(chunk.get("usage"), dict):
                     usage = _usage(chunk["usage"])
+                relayed = False
                 for choice in chunk.get("choices") or []:
                     text, reason = _read_choice(choice)
                     if text:
+                        relayed = True
                         yield StreamChunk(text=text)
                     finish_reason = reason or finish_reason
-                yield StreamChunk()  # activity: resets the idle timer
+                if not relayed:
+                    yield StreamChunk()  # activity without text: resets the idle timer
         # llama.cpp and some proxies end after finish_reason without sending [DONE].
         if not done and finish_reason is None:
             raise interrupted(endpoint)

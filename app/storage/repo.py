@@ -10,10 +10,11 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.llm.base import Usage
 from app.storage.tables import (
     Cohort,
     CohortMember,
@@ -120,15 +121,22 @@ async def create_web_session(
 
 
 async def web_session_user(db: AsyncSession, *, token: str) -> tuple[WebSession, User] | None:
-    row = await db.get(WebSession, hash_token(token))
-    if row is None:
+    # One query for both rows: this runs on every request, before anything else can start.
+    found = (
+        await db.execute(
+            select(WebSession, User)
+            .join(User, User.id == WebSession.user_id)
+            .where(WebSession.token_hash == hash_token(token))
+        )
+    ).first()
+    if found is None:
         return None
+    row, user = found[0], found[1]
     if aware(row.expires_at) <= utcnow():
         await db.delete(row)
         await db.commit()
         return None
-    user = await db.get(User, row.user_id)
-    return (row, user) if user is not None else None
+    return row, user
 
 
 async def delete_web_session(db: AsyncSession, *, token: str) -> WebSession | None:
@@ -168,16 +176,53 @@ async def get_turn(db: AsyncSession, *, turn_id: str) -> Turn | None:
     return await db.get(Turn, turn_id)
 
 
+async def turn_path(db: AsyncSession, *, session_id: str, turn_id: str, depth: int) -> list[Turn]:
+    """The last `depth` turns of the conversation down to `turn_id` (inclusive), oldest first.
+
+    One recursive query that walks parent links: a turn's context never needs the session's
+    other branches, nor turns older than the history a prompt keeps. Empty when `turn_id` is
+    not a turn of this session.
+    """
+    base = (
+        select(Turn.id.label("id"), Turn.parent_id.label("parent_id"), literal(1).label("depth"))
+        .where(Turn.id == turn_id, Turn.session_id == session_id)
+        .cte("ancestors", recursive=True)
+    )
+    step = select(Turn.id, Turn.parent_id, base.c.depth + 1).where(
+        Turn.id == base.c.parent_id, Turn.session_id == session_id, base.c.depth < depth
+    )
+    ancestors = base.union_all(step)
+    rows = await db.scalars(
+        select(Turn).join(ancestors, Turn.id == ancestors.c.id).order_by(ancestors.c.depth.desc())
+    )
+    return list(rows)
+
+
 async def insert_turn(
-    db: AsyncSession, *, session_id: str, parent_id: str | None, idempotency_key: str, text: str
+    db: AsyncSession,
+    *,
+    session_id: str,
+    parent_id: str | None,
+    idempotency_key: str,
+    text: str,
+    turn_id: str | None = None,
+    claim: bool = False,
 ) -> tuple[Turn, bool]:
-    """Store a trainee turn. Returns (turn, created); a repeated key returns the first turn."""
+    """Store a trainee turn. Returns (turn, created); a repeated key returns the first turn.
+
+    With `claim` the turn is stored already claimed for its reply (as `claim_reply` would),
+    which saves the run a transaction before the model is called.
+    """
     turn = Turn(
         session_id=session_id,
         parent_id=parent_id,
         idempotency_key=idempotency_key,
         trainee_text=text,
     )
+    if turn_id is not None:
+        turn.id = turn_id
+    if claim:
+        turn.reply_status, turn.reply_attempts, turn.reply_started_at = "streaming", 1, utcnow()
     db.add(turn)
     try:
         await db.commit()
@@ -264,13 +309,24 @@ async def store_reply_failure(
 
 
 async def store_critique(
-    db: AsyncSession, *, turn_id: str, source: str, judge: str, payload: dict[str, Any]
+    db: AsyncSession,
+    *,
+    turn_id: str,
+    source: str,
+    judge: str,
+    payload: dict[str, Any],
+    usage: Usage | None = None,
 ) -> None:
-    existing = await db.get(CritiqueRecord, turn_id)
-    if existing is not None:
-        existing.source, existing.judge, existing.payload = source, judge, payload
-    else:
-        db.add(CritiqueRecord(turn_id=turn_id, source=source, judge=judge, payload=payload))
+    """Store (or replace) a turn's critique with the evaluator tokens it cost."""
+    spent = usage or Usage()
+    record = await db.get(CritiqueRecord, turn_id)
+    if record is None:
+        record = CritiqueRecord(turn_id=turn_id)
+        db.add(record)
+    record.source, record.judge, record.payload = source, judge, payload
+    record.input_tokens = spent.input_tokens
+    record.output_tokens = spent.output_tokens
+    record.cached_tokens = spent.cached_tokens
     await db.commit()
 
 
