@@ -1,17 +1,20 @@
-"""The `alliance` command: serve, db upgrade, personas validate, calibrate, chat, sessions."""
+"""The `alliance` command: serve, db upgrade, personas validate, calibrate, chat, sessions,
+retention, bench."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from app.errors import PersonaError
-from app.settings import Settings
+from app.settings import PROJECT_ROOT, Settings
 
 
 def _settings(**overrides: object) -> Settings:
@@ -288,7 +291,40 @@ def build_parser() -> argparse.ArgumentParser:
         "apply", help="delete sessions older than ALLIANCE_RETENTION_DAYS now"
     )
     apply.set_defaults(func=_retention_apply)
+
+    # Only listed here: `main` hands everything after `bench` to `python -m bench` untouched.
+    commands.add_parser(
+        "bench",
+        help="the load benchmark (python -m bench; needs a checkout of the repository)",
+        add_help=False,
+    )
     return parser
+
+
+BENCH_MISSING = (
+    "alliance bench runs the benchmark in the bench/ folder of the repository, which is not "
+    "part of the installed package. Run it from the root of a checkout (where bench/ is), "
+    "for example: cd alliance && alliance bench --help"
+)
+
+
+def _bench_root() -> Path | None:
+    """The folder holding the bench package: the current one, or the checkout `app` is in."""
+    for root in (Path.cwd(), PROJECT_ROOT):
+        if (root / "bench" / "__main__.py").is_file():
+            return root
+    return None
+
+
+def _bench(argv: list[str]) -> int:
+    root = _bench_root()
+    if root is None:
+        print(BENCH_MISSING, file=sys.stderr)
+        return 2
+    path = os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH", "")) if p)
+    # The same interpreter, the same arguments; the benchmark's exit status is ours.
+    command = [sys.executable, "-m", "bench", *argv]
+    return subprocess.call(command, env={**os.environ, "PYTHONPATH": path})  # noqa: S603
 
 
 def _retention_apply(_args: argparse.Namespace) -> int:
@@ -315,6 +351,9 @@ def _retention_apply(_args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        return _bench(argv[1:])
     args = build_parser().parse_args(argv)
     result: int = args.func(args)
     return result

@@ -61,6 +61,7 @@ class Services:
                 client_max_tokens=settings.client.max_tokens,
                 client_temperature=settings.client.temperature,
                 turn_max_seconds=settings.turn_max_seconds,
+                guard_holdback_words=settings.guard_holdback_words,
             ),
             limits=TurnLimits(
                 daily_token_budget=settings.daily_token_budget,

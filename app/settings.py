@@ -123,6 +123,8 @@ class Settings(BaseSettings):
     auth_backend: AuthBackend = "dev"
     allow_dev_auth_remote: bool = False
     session_cookie_secure: bool = False
+    # Production refuses a session cookie that may travel over plain HTTP unless this is set.
+    allow_insecure_session_cookie: bool = False
     session_max_age_hours: float = Field(default=12.0, gt=0)
     # Institutional sign-in: OpenID Connect, or trusted headers from a reverse proxy.
     oidc_issuer: str = ""
@@ -159,6 +161,8 @@ class Settings(BaseSettings):
     max_concurrent_turns: int = Field(default=2, ge=0)
     # A reply still streaming after this long is stopped; other replicas rely on the bound.
     turn_max_seconds: float = Field(default=180.0, ge=10)
+    # Complete words the character guard holds back from the relay (0: relay at once).
+    guard_holdback_words: int = Field(default=0, ge=0, le=20)
     readiness_cache_seconds: float = Field(default=5.0, ge=0)
     metrics_enabled: bool = True
     client: ClientRoleSettings = ClientRoleSettings()
@@ -215,6 +219,17 @@ class Settings(BaseSettings):
             "dev-only-secret-change-me",
         ):
             raise ValueError("secret_key must be set to a long random value in production")
+        if (
+            self.environment == "production"
+            and not self.session_cookie_secure
+            and not self.allow_insecure_session_cookie
+        ):
+            raise ValueError(
+                "session_cookie_secure is false in production, so the sign-in cookie could be "
+                "sent over plain HTTP and copied. Serve the service over HTTPS and set "
+                "ALLIANCE_SESSION_COOKIE_SECURE=true; only for a trial over plain HTTP on a "
+                "trusted machine, set ALLIANCE_ALLOW_INSECURE_SESSION_COOKIE=true instead"
+            )
         if (
             self.auth_backend == "dev"
             and not _is_loopback(self.host)

@@ -178,3 +178,39 @@ def test_chat_with_an_unknown_persona_lists_the_real_ones(tmp_path: Path) -> Non
     assert "There is no persona 'nobody-here'; choose one of:" in result.stderr
     assert "farid-anxious" in result.stderr
     assert not (tmp_path / "unused.db").exists()  # --scratch kept the configured database unused
+
+
+def run_bench(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # the project's own CLI, with a fixed argument list
+        [sys.executable, "-m", "app.cli", "bench", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_bench_runs_python_m_bench_with_the_same_arguments(tmp_path: Path) -> None:
+    # From another folder too: the checkout the app runs from holds bench/.
+    shown = run_bench(["--help"], tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("usage: python -m bench")
+    assert "--levels" in shown.stdout
+    # Arguments pass through untouched, and the benchmark's exit status comes back.
+    refused = run_bench(["--levels"], PROJECT_ROOT)
+    assert refused.returncode == 2
+    assert "python -m bench: error: argument --levels: expected one argument" in refused.stderr
+
+
+def test_bench_without_the_repository_says_where_to_run_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app import cli
+
+    monkeypatch.setattr(cli, "PROJECT_ROOT", tmp_path / "site-packages")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["bench", "--help"]) == 2
+    message = capsys.readouterr().err
+    assert "not part of the installed package" in message
+    assert "root of a checkout" in message

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +15,8 @@ import respx
 
 from app.observability.logs import JsonFormatter, configure_logging
 from app.settings import ClientRoleSettings, EvaluatorRoleSettings
-from tests.conftest import AppHarness
+from app.storage.db import open_database
+from tests.conftest import POSTGRES_URL, AppHarness, _drop_pg_database
 
 MODELS = "https://models.example.test/v1"
 CLAUDE = "https://claude.example.test"
@@ -33,6 +35,39 @@ async def test_ready_with_the_offline_models(harness: AppHarness) -> None:
         "status": "ready",
         "checks": {"database": "ok", "client_model": "ok", "evaluator_model": "ok"},
     }
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port  # nothing listens once the socket is closed
+
+
+async def test_a_database_that_is_down_makes_the_service_not_ready(make_harness: Any) -> None:
+    async with make_harness(readiness_cache_seconds=0) as h:
+        assert (await h.client.get("/readyz")).status_code == 200
+        database = h.services.database
+        if database.engine.dialect.name == "postgresql":
+            # The real thing: the database goes away under the running service.
+            await _drop_pg_database(POSTGRES_URL, h.services.settings.database_url)
+        else:
+            # SQLite cannot be taken away from an open file; point at a server that is not there.
+            h.services.database = open_database(
+                f"postgresql+asyncpg://alliance@127.0.0.1:{closed_port()}/alliance"
+            )
+        try:
+            response = await h.client.get("/readyz")
+        finally:
+            if h.services.database is not database:
+                await h.services.database.close()
+                h.services.database = database
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "not ready"
+    assert body["checks"]["database"].startswith("unreachable (")
+    assert body["checks"]["client_model"] == "ok"
+    assert body["checks"]["evaluator_model"] == "ok"
 
 
 def remote_roles(**client: Any) -> dict[str, Any]:

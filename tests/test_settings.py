@@ -71,3 +71,42 @@ def test_dev_sign_in_refused_on_a_public_address() -> None:
 def test_production_refuses_the_default_secret() -> None:
     with pytest.raises(ValidationError, match="secret_key"):
         Settings(_env_file=None, environment="production")  # type: ignore[call-arg]
+
+
+def test_production_refuses_a_cookie_that_may_travel_over_plain_http() -> None:
+    secret = "x" * 64
+    with pytest.raises(ValidationError) as refused:
+        Settings(_env_file=None, environment="production", secret_key=secret)  # type: ignore[call-arg]
+    message = str(refused.value)
+    # The message names the setting and both ways out.
+    assert "session_cookie_secure" in message
+    assert "ALLIANCE_SESSION_COOKIE_SECURE=true" in message
+    assert "ALLIANCE_ALLOW_INSECURE_SESSION_COOKIE=true" in message
+
+    secure = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="production",
+        secret_key=secret,
+        session_cookie_secure=True,
+    )
+    assert secure.session_cookie_secure
+    trial = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="production",
+        secret_key=secret,
+        allow_insecure_session_cookie=True,
+    )
+    assert not trial.session_cookie_secure
+    # Development keeps plain HTTP working without any override.
+    assert not Settings(_env_file=None).session_cookie_secure  # type: ignore[call-arg]
+
+
+def test_the_insecure_cookie_override_is_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ALLIANCE_ENVIRONMENT", "production")
+    monkeypatch.setenv("ALLIANCE_SECRET_KEY", "y" * 64)
+    with pytest.raises(ValidationError, match="ALLIANCE_SESSION_COOKIE_SECURE"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.setenv("ALLIANCE_ALLOW_INSECURE_SESSION_COOKIE", "true")
+    assert Settings(_env_file=None).allow_insecure_session_cookie  # type: ignore[call-arg]

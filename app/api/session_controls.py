@@ -10,7 +10,7 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from app.api.sessions import TurnErrorOut, TurnOut
+from app.api.sessions import TurnErrorOut, TurnOut, settle_abandoned
 from app.auth.principal import Principal, ensure_can_read, ensure_can_write
 from app.deps import CurrentUser, CurrentWriter, ServicesDep
 from app.errors import Conflict, NotFound
@@ -114,6 +114,7 @@ async def session_tree(session_id: str, services: ServicesDep, principal: Curren
         )
         turns = await repo.list_turns(db, session_id=session.id)
         critiques = await repo.critiques_for(db, turn_ids=[t.id for t in turns])
+    turns = await settle_abandoned(services, turns)
     return TreeOut(
         session_id=session.id,
         status=session.status,

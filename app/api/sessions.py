@@ -13,11 +13,12 @@ from app.api.sse import event_stream
 from app.auth.principal import ensure_can_read, ensure_can_write
 from app.authoring import library_of
 from app.deps import CurrentUser, CurrentWriter, ServicesDep
+from app.dialogue import remote
 from app.dialogue.engine import path_to
 from app.errors import NotFound
 from app.personas import Persona
 from app.storage import repo
-from app.storage.tables import PracticeSession
+from app.storage.tables import PracticeSession, Turn
 
 router = APIRouter(prefix="/api", tags=["practice"])
 
@@ -140,6 +141,7 @@ async def read_session(
         latest = turns[-1].id if turns else None
         path = path_to(turns, latest)
         critiques = await repo.critiques_for(db, turn_ids=[t.id for t in path])
+    path = await settle_abandoned(services, path)
     out = [
         TurnOut(
             id=t.id,
@@ -159,6 +161,14 @@ async def read_session(
         for t in path
     ]
     return _session_out(services, session, out)
+
+
+async def settle_abandoned(services: Any, turns: list[Turn]) -> list[Turn]:
+    """A turn whose run stopped with its process reads as interrupted (retryable), not as a
+    reply still streaming; the engine decides which turns no process is writing."""
+    return await remote.settle_for_reading(
+        services.database, turns, abandoned=services.engine._abandoned
+    )
 
 
 async def _writable(services: ServicesDep, principal: Any, session_id: str) -> PracticeSession:

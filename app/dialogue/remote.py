@@ -16,9 +16,11 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import update
+
 from app.storage import repo
 from app.storage.db import Database
-from app.storage.tables import CritiqueRecord, Turn
+from app.storage.tables import CritiqueRecord, Turn, utcnow
 
 POLL_SECONDS = 0.5
 # A turn is claimed the moment after it is stored; one left `pending` this long was orphaned.
@@ -58,6 +60,63 @@ async def mark_interrupted(database: Database, turn_id: str) -> Turn | None:
             client_state=None,
         )
         return await repo.get_turn(db, turn_id=turn_id)
+
+
+async def settle_for_reading(
+    database: Database,
+    turns: list[Turn],
+    *,
+    abandoned: Callable[[Turn], bool],
+    now: datetime | None = None,
+) -> list[Turn]:
+    """The turns as a reader should see them: an unfinished turn that no process is writing
+    (its process stopped) is marked interrupted first, so it reads as retryable, not as a
+    reply that is still on its way.
+
+    Only such a turn is written, and only once (afterwards it reads as failed), so ordinary
+    reads stay read-only. A pending turn is given `PENDING_GRACE` even on SQLite, because it
+    is stored a moment before its run starts.
+    """
+    now = now or datetime.now(UTC)
+    settled_turns = []
+    for turn in turns:
+        if _abandoned_for_reading(turn, abandoned=abandoned, now=now):
+            turn = await _interrupt_if_unchanged(database, turn) or turn
+        settled_turns.append(turn)
+    return settled_turns
+
+
+def _abandoned_for_reading(turn: Turn, *, abandoned: Callable[[Turn], bool], now: datetime) -> bool:
+    if turn.reply_status == "pending":
+        return now - repo.aware(turn.created_at) > PENDING_GRACE and abandoned(turn)
+    return turn.reply_status == "streaming" and abandoned(turn)
+
+
+async def _interrupt_if_unchanged(database: Database, turn: Turn) -> Turn | None:
+    """Mark `turn` interrupted unless it moved on since it was read.
+
+    The update is conditional on the status and attempt that were read, so a run that claimed
+    the turn meanwhile (a retry, which counts a new attempt) or finished it is left alone.
+    """
+    async with database.session() as db:
+        await db.execute(
+            update(Turn)
+            .where(
+                Turn.id == turn.id,
+                Turn.reply_status == turn.reply_status,
+                Turn.reply_attempts == turn.reply_attempts,
+            )
+            .values(
+                reply_status="failed",
+                reply_finished_at=utcnow(),
+                error_kind="llm_interrupted",
+                error_message=INTERRUPTED,
+                error_retryable=True,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await db.commit()
+        return await repo.get_turn(db, turn_id=turn.id)
 
 
 async def settled(

@@ -101,3 +101,49 @@ async def test_sigkill_mid_reply_leaves_a_retryable_turn(tmp_path: Path) -> None
         assert after["error_kind"] is None
     finally:
         second.stop()
+
+
+async def test_after_sigkill_the_session_reads_as_interrupted_before_any_follow(
+    tmp_path: Path,
+) -> None:
+    """The practice room reloads the session (and its tree) before it follows any turn: the
+    killed turn must already read as retryable there, not as a reply still streaming."""
+    database = tmp_path / "alliance.db"
+    env = {"ALLIANCE_DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
+    first = Server(tmp_path, {**env, "ALLIANCE_CLIENT__SCRIPTED_DELAY_MS": "400"})
+    try:
+        async with httpx.AsyncClient(base_url=first.url, timeout=10) as web:
+            signed = await web.post("/api/auth/dev", json={"name": "Kill Test"})
+            headers = {"X-CSRF-Token": signed.json()["csrf_token"]}
+            personas = (await web.get("/api/personas")).json()
+            session = await web.post(
+                "/api/sessions", json={"persona_id": personas[0]["id"]}, headers=headers
+            )
+            session_id = session.json()["id"]
+            async with web.stream(
+                "POST",
+                f"/api/sessions/{session_id}/turns",
+                json={"text": TEXT, "idempotency_key": "kill-read-0001"},
+                headers={**headers, "Accept": "text/event-stream"},
+            ) as response:
+                async for line in response.aiter_lines():
+                    if line.startswith("event: delta"):
+                        first.kill()
+                        break
+            cookies = dict(web.cookies)
+        assert stored_turn(database)["reply_status"] == "streaming"
+    finally:
+        first.stop()
+
+    second = Server(tmp_path, {**env, "ALLIANCE_CLIENT__SCRIPTED_DELAY_MS": "0"})
+    try:
+        async with httpx.AsyncClient(base_url=second.url, cookies=cookies, timeout=10) as web:
+            read = (await web.get(f"/api/sessions/{session_id}")).json()["turns"]
+            tree = (await web.get(f"/api/sessions/{session_id}/turns")).json()["turns"]
+        for turns in (read, tree):
+            assert [(t["trainee_text"], t["reply_status"]) for t in turns] == [(TEXT, "failed")]
+            assert turns[0]["error"]["retryable"] is True
+        stored = stored_turn(database)
+        assert (stored["reply_status"], stored["error_kind"]) == ("failed", "llm_interrupted")
+    finally:
+        second.stop()
