@@ -17,6 +17,7 @@ from app.dialogue import remote
 from app.dialogue.engine import path_to
 from app.errors import NotFound
 from app.personas import Persona
+from app.services import Services
 from app.storage import repo
 from app.storage.tables import PracticeSession, Turn
 
@@ -163,11 +164,11 @@ async def read_session(
     return _session_out(services, session, out)
 
 
-async def settle_abandoned(services: Any, turns: list[Turn]) -> list[Turn]:
+async def settle_abandoned(services: Services, turns: list[Turn]) -> list[Turn]:
     """A turn whose run stopped with its process reads as interrupted (retryable), not as a
     reply still streaming; the engine decides which turns no process is writing."""
     return await remote.settle_for_reading(
-        services.database, turns, abandoned=services.engine._abandoned
+        services.database, turns, abandoned=services.engine.abandoned
     )
 
 

@@ -230,7 +230,7 @@ class TurnEngine:
         if turn.reply_status == "complete":
             raise Conflict("This turn already has a reply.")
         if turn.reply_status in ("pending", "streaming"):
-            if not self._abandoned(turn):
+            if not self.abandoned(turn):
                 return turn.id  # another replica is writing it: the caller follows it
             await remote.mark_interrupted(self.database, turn.id)
         if self.limits is not None:
@@ -284,7 +284,7 @@ class TurnEngine:
         for event in events[1:] if turn.reply_status in ("pending", "streaming") else events:
             yield event
 
-    def _abandoned(self, turn: Turn) -> bool:
+    def abandoned(self, turn: Turn) -> bool:
         """An unfinished turn that no process is writing (its process stopped)."""
         if turn.id in self._runs:
             return False
@@ -294,7 +294,7 @@ class TurnEngine:
         return await remote.settled(
             self.database,
             turn_id,
-            abandoned=self._abandoned,
+            abandoned=self.abandoned,
             critique_wait=self.config.turn_max_seconds,
         )
 
