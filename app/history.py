@@ -6,6 +6,7 @@ dimension over the turns that were rated."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import mean
@@ -18,14 +19,6 @@ from app.dialogue.engine import path_to
 from app.evaluator.schema import DIMENSIONS
 from app.storage import repo
 from app.storage.tables import CritiqueRecord, PracticeSession, Turn
-
-DIMENSION_LABELS: dict[str, str] = {
-    "recognition": "Recognition",
-    "authenticity": "Authenticity",
-    "collaboration": "Collaboration",
-    "power_awareness": "Noticing power",
-    "boundaries": "Boundaries",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +48,21 @@ def _score(payload: dict[str, Any], dimension: str) -> int | None:
     return score if isinstance(score, int) else None
 
 
+def mean_scores(payloads: Iterable[dict[str, Any]]) -> dict[str, float | None]:
+    """Each dimension's mean over the critiques that scored it (None: never scored)."""
+    scored = list(payloads)
+    means: dict[str, float | None] = {}
+    for dimension in DIMENSIONS:
+        scores = [s for p in scored if (s := _score(p, dimension)) is not None]
+        means[dimension] = round(mean(scores), 2) if scores else None
+    return means
+
+
 def summarise(
     session: PracticeSession, turns: list[Turn], critiques: dict[str, CritiqueRecord]
 ) -> SessionSummary:
     path = path_to(turns, turns[-1].id) if turns else []
-    means: dict[str, float | None] = {}
-    for dimension in DIMENSIONS:
-        scores = [
-            s
-            for t in path
-            if t.id in critiques and (s := _score(critiques[t.id].payload, dimension)) is not None
-        ]
-        means[dimension] = round(mean(scores), 2) if scores else None
+    means = mean_scores(critiques[t.id].payload for t in path if t.id in critiques)
     complete = [t for t in path if t.reply_status == "complete"]
     return SessionSummary(
         id=session.id,

@@ -14,8 +14,9 @@ from app.auth.principal import Principal, ensure_can_read
 from app.authoring import library_of
 from app.deps import OptionalPrincipal, ServicesDep
 from app.errors import NotFound
-from app.history import DIMENSION_LABELS, sessions_of, sparkline, trend
+from app.history import sessions_of, sparkline, trend
 from app.personas import Difficulty
+from app.reports.model import DIMENSION_LABELS
 from app.services import Services
 from app.settings import PROJECT_ROOT
 from app.storage import repo

@@ -15,7 +15,8 @@ from app.auth.principal import Principal, ensure_can_read, ensure_can_write
 from app.deps import CurrentUser, CurrentWriter, ServicesDep
 from app.errors import Conflict, NotFound
 from app.evaluator.hints import hint_for
-from app.history import DIMENSION_LABELS, sessions_of
+from app.history import sessions_of
+from app.reports.model import DIMENSION_LABELS
 from app.services import Services
 from app.storage import repo
 from app.storage.tables import CritiqueRecord, PracticeSession, Turn, utcnow

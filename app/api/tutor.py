@@ -9,12 +9,12 @@ Every read of someone else's transcript is written to the audit log (see `app.de
 from __future__ import annotations
 
 from datetime import datetime
-from statistics import fmean
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.pages import _context as page_context
 from app.api.pages import templates
@@ -23,6 +23,7 @@ from app.deps import CurrentUser, CurrentWriter, OptionalPrincipal, ServicesDep
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.evaluator.agreement import compare
 from app.evaluator.schema import DIMENSIONS
+from app.history import mean_scores
 from app.storage import repo, review
 from app.storage.tables import PracticeSession
 
@@ -116,25 +117,17 @@ def _reviewer(principal: Principal) -> Principal:
     return principal
 
 
-def _scope(principal: Principal, cohort_id: str | None) -> list[str] | None:
+async def _scope(db: AsyncSession, principal: Principal, cohort_id: str | None) -> list[str] | None:
     """The trainee ids this principal reviews (None: everyone), narrowed to one cohort."""
+    user_ids: list[str] | None = None
     if principal.role == "tutor":
         if cohort_id is not None and cohort_id not in principal.cohort_ids:
             raise NotFound("That cohort does not exist, or it is not yours.")
-        return sorted(principal.reviewable_user_ids)
-    return None
-
-
-def _mean_scores(critiques: list[dict[str, Any]]) -> dict[str, float | None]:
-    out: dict[str, float | None] = {}
-    for dim in DIMENSIONS:
-        scores = [
-            c[dim]["score"]
-            for c in critiques
-            if isinstance(c.get(dim), dict) and c[dim].get("score") is not None
-        ]
-        out[dim] = round(fmean(scores), 2) if scores else None
-    return out
+        user_ids = sorted(principal.reviewable_user_ids)
+    if cohort_id is not None:
+        members = set(await repo.trainees_in_cohorts(db, cohort_ids=[cohort_id]))
+        user_ids = sorted(members if user_ids is None else members & set(user_ids))
+    return user_ids
 
 
 @router.get("/cohorts", response_model=list[CohortOut])
@@ -151,11 +144,8 @@ async def list_review_sessions(
     services: ServicesDep, principal: CurrentUser, cohort_id: str | None = None
 ) -> list[SessionRow]:
     _reviewer(principal)
-    user_ids = _scope(principal, cohort_id)
     async with services.database.session() as db:
-        if cohort_id is not None:
-            members = set(await repo.trainees_in_cohorts(db, cohort_ids=[cohort_id]))
-            user_ids = sorted(members if user_ids is None else members & set(user_ids))
+        user_ids = await _scope(db, principal, cohort_id)
         rows = await review.sessions_of_users(db, user_ids=user_ids)
         critiques = await review.critiques_of_sessions(db, session_ids=[s.id for s, _ in rows])
     return [
@@ -168,7 +158,7 @@ async def list_review_sessions(
             status=s.status,
             created_at=repo.aware(s.created_at),
             critiqued_turns=len(critiques.get(s.id, [])),
-            scores=_mean_scores(critiques.get(s.id, [])),
+            scores=mean_scores(critiques.get(s.id, [])),
         )
         for s, u in rows
     ]
@@ -312,11 +302,8 @@ async def agreement(
 ) -> list[DimensionAgreement]:
     """Tutor overrides against the AI's scores, per dimension (weighted kappa, Spearman)."""
     _reviewer(principal)
-    user_ids = _scope(principal, cohort_id)
     async with services.database.session() as db:
-        if cohort_id is not None:
-            members = set(await repo.trainees_in_cohorts(db, cohort_ids=[cohort_id]))
-            user_ids = sorted(members if user_ids is None else members & set(user_ids))
+        user_ids = await _scope(db, principal, cohort_id)
         rows = await review.overrides_of_users(db, user_ids=user_ids)
     out = []
     for dim in DIMENSIONS:

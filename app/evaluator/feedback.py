@@ -41,7 +41,8 @@ _PROBE_CALLED_FOR: dict[str, str] = {
     "contact": "The client asked for contact beyond the sessions{cue}. The moment called for "
     "holding the frame kindly and explaining why it protects the work.",
 }
-_STYLE_NOTE: dict[Style, str] = {
+# What matters most with each attachment style; shared with the trainee hints.
+STYLE_NOTE: dict[str, str] = {
     "anxious": " With an anxious client, steady warmth matters most; distance can read as "
     "rejection.",
     "avoidant": " With a self-reliant client, respecting autonomy and pace matters more than "
@@ -84,7 +85,7 @@ def moment(t: TurnReading) -> str:
             "Your previous turn tried to repair the rupture, and the client's reply suggests it "
             "has not landed yet; the moment called for staying with that, without pressing. " + text
         )
-    return (text.strip() + _STYLE_NOTE[t.style])[:800]
+    return (text.strip() + STYLE_NOTE[t.style])[:800]
 
 
 _MARKER_SUGGESTION: dict[ClientMarker, str] = {

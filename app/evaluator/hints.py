@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.evaluator.feedback import STYLE_NOTE
 from app.evaluator.markers import client_markers, probe_kind
 from app.evaluator.schema import ClientMarker
 
@@ -45,15 +46,6 @@ _MIDDLE = (
 )
 _ENDING = " Time is nearly up: you might signpost the ending so the client is not left mid-story."
 _OVER = " The planned time has passed: closing warmly and clearly matters now."
-_STYLE_HINTS: dict[str, str] = {
-    "anxious": " With an anxious client, steady warmth matters most; distance can read as "
-    "rejection.",
-    "avoidant": " With a self-reliant client, respecting autonomy and pace matters more than "
-    "pressing for feelings.",
-    "disorganised": " With a client whose trust swings, consistency and gently naming the swing "
-    "help most.",
-    "secure": " A secure client can make good use of honesty and direct collaboration.",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,4 +80,4 @@ def hint_for(
             text += _OVER
         elif left <= max(5.0, planned_minutes * 0.1):
             text += _ENDING
-    return Hint(text=text + _STYLE_HINTS.get(style, ""), marker=marker)
+    return Hint(text=text + STYLE_NOTE.get(style, ""), marker=marker)
