@@ -6,6 +6,7 @@ under CI (CI=true or ALLIANCE_REQUIRE_ALL_TESTS=1) the same skip is a failure.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import os
@@ -19,6 +20,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.llm import _http
 from app.llm.base import ChatModel
 from app.main import create_app
 from app.settings import PROJECT_ROOT, Settings
@@ -36,6 +38,19 @@ def need(condition: bool, reason: str) -> None:
     if STRICT:
         pytest.fail(f"required in CI: {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Retry waits are recorded instead of slept; the list holds each wait asked for."""
+    delays: list[float] = []
+
+    async def record(delay: float) -> None:
+        delays.append(delay)
+        await asyncio.sleep(0)
+
+    monkeypatch.setattr(_http, "sleep", record)
+    return delays
 
 
 _real_connect = socket.socket.connect

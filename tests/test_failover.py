@@ -6,7 +6,6 @@ second endpoint is the recorded OpenAI stream from tests/fixtures/llm-streams.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -16,7 +15,6 @@ import respx
 from pydantic import ValidationError
 
 from app.errors import LLMStreamInterrupted, LLMUnavailable
-from app.llm import _http
 from app.llm.base import ChatRequest
 from app.llm.registry import FailoverModel, build_model
 from app.observability.metrics import FAILOVERS
@@ -40,16 +38,7 @@ BACKUP = OPENAI_URL  # https://api.example.test/v1
 RECORDED = "openai_chat_stream_text.sse"
 
 
-@pytest.fixture(autouse=True)
-def no_waiting(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    delays: list[float] = []
-
-    async def record(delay: float) -> None:
-        delays.append(delay)
-        await asyncio.sleep(0)
-
-    monkeypatch.setattr(_http, "sleep", record)
-    return delays
+pytestmark = pytest.mark.usefixtures("sleeps")  # retry waits recorded, not slept
 
 
 def role(**overrides: Any) -> RoleSettings:
@@ -97,7 +86,7 @@ async def test_a_503_from_the_first_endpoint_is_served_by_the_second(
 
 
 async def test_a_refused_connection_fails_over_after_the_endpoints_own_retries(
-    respx_mock: respx.MockRouter, no_waiting: list[float]
+    respx_mock: respx.MockRouter, sleeps: list[float]
 ) -> None:
     first = respx_mock.post(PRIMARY + "/chat/completions").mock(
         side_effect=httpx.ConnectError("connection refused")
@@ -112,7 +101,7 @@ async def test_a_refused_connection_fails_over_after_the_endpoints_own_retries(
         await model.aclose()
     assert text_of(chunks) == "From the backup."
     assert first.call_count == 3  # one try and two retries, then the next endpoint
-    assert len(no_waiting) == 2
+    assert len(sleeps) == 2
 
 
 async def test_no_failover_once_text_has_reached_the_trainee(

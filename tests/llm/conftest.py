@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 
-from app.llm import _http
 from app.llm.base import ChatModel
 
 from ._support import PROVIDERS, Provider
 
 
 @pytest.fixture(autouse=True)
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    delays: list[float] = []
-
-    async def record(delay: float) -> None:
-        delays.append(delay)
-        await asyncio.sleep(0)
-
-    monkeypatch.setattr(_http, "sleep", record)
-    return delays
+def _retry_waits_recorded(sleeps: list[float]) -> None:
+    """Every test here records retry waits instead of sleeping (see `sleeps`)."""
 
 
 @pytest.fixture(params=PROVIDERS, ids=lambda provider: provider.name)
