@@ -61,12 +61,13 @@ class TurnLimits:
     async def tokens_today(self, db: AsyncSession, *, user_id: str, now: datetime) -> int:
         """Client and evaluator tokens spent on the user's turns since midnight UTC."""
         since = start_of_day(now)
-        replies = await db.scalar(
+        replies = (
             select(func.coalesce(func.sum(Turn.input_tokens + Turn.output_tokens), 0))
             .join(PracticeSession, PracticeSession.id == Turn.session_id)
             .where(PracticeSession.user_id == user_id, Turn.created_at >= since)
+            .scalar_subquery()
         )
-        critiques = await db.scalar(
+        critiques = (
             select(
                 func.coalesce(
                     func.sum(CritiqueRecord.input_tokens + CritiqueRecord.output_tokens), 0
@@ -75,8 +76,11 @@ class TurnLimits:
             .join(Turn, Turn.id == CritiqueRecord.turn_id)
             .join(PracticeSession, PracticeSession.id == Turn.session_id)
             .where(PracticeSession.user_id == user_id, Turn.created_at >= since)
+            .scalar_subquery()
         )
-        return int(replies or 0) + int(critiques or 0)
+        # One round trip: this runs before every new turn when a budget is set.
+        used = await db.scalar(select(replies + critiques))
+        return int(used or 0)
 
     async def replies_running(self, db: AsyncSession, *, user_id: str, now: datetime) -> int:
         running = await db.scalar(
