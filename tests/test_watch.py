@@ -94,6 +94,28 @@ def test_the_watch_catches_every_slip_the_full_check_catches(
     assert slipped, (kind, reply)
 
 
+PHRASE_SLIPS = [(kind, reply) for kind, reply in SLIPS if kind != "hidden_layer"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "reply"), PHRASE_SLIPS, ids=[f"{k}-{i}" for i, (k, _) in enumerate(PHRASE_SLIPS)]
+)
+def test_a_slip_phrase_is_caught_at_its_last_word_not_at_the_full_stop(
+    kind: str, reply: str
+) -> None:
+    """The cheap first look for each family of phrases lets every known slip through to the
+    full pattern as soon as the slip's last word is complete, mid-sentence."""
+    guard = guard_for()
+    slip = next(s for s in guard.check(reply) if s.kind == kind)
+    found = reply.lower().find(slip.detail.lower())
+    # A phrase ends where it was found; a run of the instructions, before the full stop.
+    end = found + len(slip.detail) if found >= 0 else len(reply.rstrip(".?!"))
+    watch = guard.watch(0)
+    for piece in model_tokens(reply[:end]) + [" and"]:  # " and": the last word is complete
+        watch.feed(piece)
+    assert any(s.kind == kind for s in watch.slips), (reply, slip.detail)
+
+
 @pytest.mark.parametrize("reply", CLEAN)
 def test_the_watch_relays_ordinary_client_speech_whole(reply: str) -> None:
     relayed, slipped = stream_through(guard_for(), reply, 0, model_tokens(reply))
@@ -138,13 +160,13 @@ def test_a_reply_that_opens_with_a_slip_shows_nothing() -> None:
 
 @dataclass
 class CountingGuard(CharacterGuard):
-    """A guard that counts the characters it is asked to check."""
+    """A guard that counts the characters it is asked to search for phrases anew."""
 
     checked: int = 0
 
-    def sentence_slips(self, sentence: str, *, complete: bool = True) -> list[Slip]:
-        self.checked += len(sentence)
-        return super().sentence_slips(sentence, complete=complete)
+    def phrase_slips(self, sentence: str, *, since: int = 0) -> list[Slip]:
+        self.checked += len(sentence) - since
+        return super().phrase_slips(sentence, since=since)
 
 
 def test_each_part_of_a_long_reply_is_checked_a_bounded_number_of_times() -> None:
@@ -164,7 +186,8 @@ def test_each_part_of_a_long_reply_is_checked_a_bounded_number_of_times() -> Non
 
     one, ten = checked_characters(3), checked_characters(30)
     assert ten <= 11 * one
-    assert one <= 15 * len(sentence) * 3  # each character checked a few times, not per word
+    # Each character is searched once as the sentence grows and once in the finished sentence.
+    assert one <= 2 * len(sentence) * 3
 
 
 # -- through the API ------------------------------------------------------------------------------

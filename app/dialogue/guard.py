@@ -124,10 +124,115 @@ _PROMPT_LEAK = _rx(
     r"\battachment[_\s]+activation\b",
     r"^\s*#{1,6}\s+\S",
 )
-_KIND_PATTERNS: tuple[tuple[SlipKind, re.Pattern[str]], ...] = (
-    ("ai_voice", _AI_VOICE),
-    ("broke_character", _BROKE_CHARACTER),
-    ("prompt_leak", _PROMPT_LEAK),
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrases:
+    """A family of slip phrases, with what every one of its matches must contain.
+
+    `keys` (lower-case, no flags, so the regex engine can skip ahead by first letter) is a cheap
+    first look at a sentence being written; `span` is the longest match, in characters, with room
+    to spare, so only that much text before the new words is searched again. A match the first
+    look misses (a longer one, say, with words split by runs of spaces) is still found when the
+    sentence is checked whole, which uses `pattern` alone.
+    """
+
+    kind: SlipKind
+    pattern: re.Pattern[str]
+    keys: re.Pattern[str]
+    span: int = 80
+    spoken: bool = False  # read with quotations removed: the counsellor-voice families
+
+
+def _keys(*words: str) -> re.Pattern[str]:
+    return re.compile("|".join(words))
+
+
+_PHRASES: tuple[_Phrases, ...] = (
+    _Phrases(
+        "role_reversal",
+        _ROLE_REVERSAL,
+        _keys(
+            "feel",
+            "brings",
+            "brought",
+            "hearing",
+            "sounds",
+            "thank",
+            "safe",
+            "here",
+            "help",
+            "support",
+            "counsel",
+            "therapist",
+            "comes",
+            "tell",
+            "encourage",
+            "invite",
+        ),
+        spoken=True,
+    ),
+    _Phrases(
+        "role_reversal",
+        _ADVICE_BACK,
+        _keys(
+            "care",
+            "yourself",
+            "breath",
+            "mindful",
+            "journal",
+            "talk",
+            "seek",
+            "boundar",
+            "process",
+        ),
+        span=160,
+        spoken=True,
+    ),
+    _Phrases(
+        "ai_voice",
+        _AI_VOICE,
+        _keys(
+            r"ai\b",
+            "artificial",
+            "language",
+            "llm",
+            "chatbot",
+            "assistant",
+            "computer",
+            "claude",
+            "chatgpt",
+            "training",
+            "programming",
+            "cut",
+            "request",
+            "role",
+            "scenario",
+        ),
+    ),
+    _Phrases(
+        "broke_character",
+        _BROKE_CHARACTER,
+        _keys("character", "ooc", "role", "simulat", "training", "client", "user"),
+    ),
+    _Phrases(
+        "prompt_leak",
+        _PROMPT_LEAK,
+        _keys(
+            "instruct",
+            "prompt",
+            "told",
+            "layer",
+            "trust",
+            "opening",
+            "power",
+            "boundar",
+            "doorknob",
+            "withdrawn",
+            "attachment",
+            "#",
+        ),
+    ),
 )
 
 _QUOTED = re.compile(r"[\"“][^\"“”]{1,300}[\"”]|(?<![A-Za-z])['‘][^'‘’\n]{2,200}['’](?![A-Za-z])")
@@ -151,7 +256,7 @@ _COMMON_WORDS = """
     will with without word words work would year years your yourself"""
 MIN_DISTINCTIVE = 3
 _LINE_COVERAGE = 0.8
-_SHINGLE = 8
+SHINGLE = 8
 
 
 @functools.lru_cache(maxsize=65536)
@@ -171,7 +276,12 @@ def tokens(text: str) -> list[str]:
 
 
 def content_stems(text: str) -> set[str]:
-    return {t for t in tokens(text) if len(t) >= 4 and t not in _COMMON}
+    return stems_of(tokens(text))
+
+
+def stems_of(words: Iterable[str]) -> set[str]:
+    """The content words among `words` (from `tokens`): long enough and not common."""
+    return {t for t in words if len(t) >= 4 and t not in _COMMON}
 
 
 def sentences(text: str) -> list[str]:
@@ -187,7 +297,7 @@ def quoted_lines(text: str) -> list[str]:
     return [q.strip("\"“”'‘’ ,.") for q in _QUOTED.findall(text) if len(q.strip("\"“”'‘’ ")) > 2]
 
 
-def _coverage(line: frozenset[str], sentence: frozenset[str]) -> float:
+def _coverage(line: frozenset[str], sentence: frozenset[str] | set[str]) -> float:
     """The share of a line's distinct words that a sentence contains."""
     if not line:
         return 0.0
@@ -271,7 +381,7 @@ class CharacterGuard:
                 scaffold = scaffold.replace(text, "\n")
         shingles: set[tuple[str, ...]] = set()
         for line in scaffold.splitlines():
-            shingles |= _shingles(tokens(line), _SHINGLE)
+            shingles |= _shingles(tokens(line), SHINGLE)
         headings = tuple(
             line.lstrip("#").strip().lower()
             for line in system.splitlines()
@@ -303,26 +413,59 @@ class CharacterGuard:
         A sentence still being written (`complete=False`) is not compared with the headings:
         "Right now" is a heading of the instructions, "Right now I just want to sleep" is not.
         """
-        found: list[Slip] = []
-        spoken = unquoted(sentence)
-        for pattern in (_ROLE_REVERSAL, _ADVICE_BACK):
-            match = pattern.search(spoken)
-            if match:
-                if not _REPORTED.search(spoken):
-                    found.append(Slip("role_reversal", sentence, match.group(0).strip()))
-                break
-        for kind, pattern in _KIND_PATTERNS:
-            match = pattern.search(sentence)
-            if match:
-                found.append(Slip(kind, sentence, match.group(0).strip()))
+        found = self.phrase_slips(sentence)
         lowered = sentence.lower().strip(" :.#")
         if complete and any(lowered == h or lowered.startswith(h + ":") for h in self.headings):
             found.append(Slip("prompt_leak", sentence, "a heading of the instructions"))
         words = tokens(sentence)
-        if _shingles(words, _SHINGLE) & self.instruction_shingles:
+        found.extend(self.word_slips(sentence, words, frozenset(words), self.locked))
+        return found
+
+    def phrase_slips(self, sentence: str, *, since: int = 0) -> list[Slip]:
+        """Slips of the phrase patterns (a counsellor's, an AI's, the instructions' words).
+
+        `since` says the text before it was searched already: only a phrase that reaches past it
+        is looked for, starting at most a phrase's span earlier and only where the family's keys
+        appear, so checking a sentence as it grows costs the new text, not the whole sentence.
+        The patterns' `^` still means the start of `sentence`.
+        """
+        found: list[Slip] = []
+        spoken = unquoted(sentence)
+        texts = {False: (sentence, sentence.lower()), True: (spoken, spoken.lower())}
+        # Quotes removed before `since` shift the text; measure from the end instead.
+        unsearched = len(sentence) - since
+        reversed_role = False
+        for family in _PHRASES:
+            text, lowered = texts[family.spoken]
+            start = max(0, len(text) - unsearched - family.span) if since else 0
+            if since and not family.keys.search(lowered, start):
+                continue
+            match = family.pattern.search(text, start)
+            if not match:
+                continue
+            if family.kind != "role_reversal":
+                found.append(Slip(family.kind, sentence, match.group(0).strip()))
+            elif not reversed_role and not _REPORTED.search(spoken):
+                reversed_role = True
+                found.append(Slip(family.kind, sentence, match.group(0).strip()))
+        return found
+
+    def word_slips(
+        self,
+        sentence: str,
+        words: Sequence[str],
+        heard: frozenset[str] | set[str],
+        layers: Iterable[_LockedLayer],
+    ) -> list[Slip]:
+        """Slips in a sentence's words: a run of the instructions, a locked layer's line.
+
+        `words` are the sentence's words in order (or its last words, when the earlier ones were
+        checked already), `heard` every word of it, and `layers` the locked layers to compare.
+        """
+        found: list[Slip] = []
+        if _shingles(words, SHINGLE) & self.instruction_shingles:
             found.append(Slip("prompt_leak", sentence, "a sentence of the instructions"))
-        heard = frozenset(words)
-        for layer in self.locked:
+        for layer in layers:
             if any(_coverage(line, heard) >= _LINE_COVERAGE for line in layer.lines):
                 found.append(
                     Slip("hidden_layer", sentence, f"material not yet unlocked ({layer.id})")

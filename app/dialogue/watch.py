@@ -2,9 +2,11 @@
 
 The watch sits on the relay path, so its work per piece must not grow with the reply. It keeps
 only the sentence being written; each finished sentence is checked once, in full, and dropped.
-While a sentence is being written, every completed word re-checks a bounded window of it (the
-last `_WINDOW` characters), so a slip is caught as soon as its last word is written, not only at
-the full stop. The locked layers' own words are counted as new words arrive.
+While a sentence is being written, every completed word is checked with what came before it
+within reach (a phrase's length, eight words for a run of the instructions, the sentence's words
+so far for a locked layer's line), so a slip is caught as soon as its last word is written, not
+only at the full stop, and a word costs the same however long the sentence. The locked layers'
+own words are counted as new words arrive.
 
 How far behind the model the relay runs is a setting (`guard_holdback_words`):
 
@@ -28,7 +30,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from app.dialogue.guard import MIN_DISTINCTIVE, Slip, content_stems, sentences
+from app.dialogue.guard import MIN_DISTINCTIVE, SHINGLE, Slip, sentences, stems_of, tokens
 
 if TYPE_CHECKING:
     from app.dialogue.guard import CharacterGuard
@@ -60,6 +62,9 @@ class StreamWatch:
         self._word_ends: deque[int] = deque(maxlen=self.holdback_words + 1)
         self._last = " "  # the last character received
         self._stems: set[str] = set()
+        self._checked = 0  # how much of the sentence being written was checked
+        self._heard: set[str] = set()  # the words of the sentence being written
+        self._recent: list[str] = []  # its last words, enough for a run of the instructions
         self._shared: dict[str, int] = {}  # per locked layer: how many of its words were said
 
     @property
@@ -100,7 +105,7 @@ class StreamWatch:
     def finish(self) -> str:
         """At the end of the stream: the rest of the reply, unless it slipped."""
         if not self.slipped:
-            self._add_stems(self._word)
+            self._add_stems(tokens(self._word), self._word)
             self._word = ""
             for sentence in sentences(self._open):
                 self.slips.extend(self.guard.sentence_slips(sentence))
@@ -113,7 +118,9 @@ class StreamWatch:
 
     def _check(self, piece: str, completed: int) -> None:
         """Check what `piece` completes: `completed` is where its last complete word ends."""
-        self._add_stems(self._word + piece[:completed])
+        completed_text = self._word + piece[:completed]
+        new_words = tokens(completed_text)
+        self._add_stems(new_words, completed_text)
         self._word = piece[completed:]
         before = len(self._open)
         self._open += piece
@@ -126,18 +133,37 @@ class StreamWatch:
             for sentence in sentences(self._open[:finished]):
                 self.slips.extend(self.guard.sentence_slips(sentence))
             self._open = self._open[finished:]
+            # The new sentence's words so far: few, counted afresh.
+            new_words = tokens(self._open[: len(self._open) - len(self._word)])
+            self._checked, self._heard, self._recent = 0, set(), []
         if self.slipped:
             return
         # The sentence being written, up to its last complete word, within the window.
         end = len(self._open) - len(self._word)
-        written = self._open[max(0, end - _WINDOW) : end]
-        if end > _WINDOW:
-            written = written.split(" ", 1)[-1]  # from the first whole word in the window
-        if written.strip():
-            self.slips.extend(self.guard.sentence_slips(written, complete=False))
+        start = max(0, end - _WINDOW)
+        written = self._open[start:end]
+        if start:
+            cut = written.find(" ") + 1  # from the first whole word in the window
+            written, start = written[cut:], start + cut
+        since = max(0, self._checked - start)
+        self._checked = end
+        if not written.strip():
+            return
+        self.slips.extend(self.guard.phrase_slips(written, since=since))
+        self._check_words(written, new_words)
 
-    def _add_stems(self, text: str) -> None:
-        new = content_stems(text) - self._stems
+    def _check_words(self, written: str, new_words: list[str]) -> None:
+        """The word checks for the words just completed, with the sentence's words so far."""
+        fresh = set(new_words) - self._heard
+        self._heard |= fresh
+        self._recent = (self._recent + new_words)[-(SHINGLE - 1 + len(new_words)) :]
+        # Only a line sharing a word just heard can have become covered.
+        layers = [layer for layer in self.guard.locked if any(fresh & line for line in layer.lines)]
+        self.slips.extend(self.guard.word_slips(written, self._recent, self._heard, layers))
+        self._recent = self._recent[-(SHINGLE - 1) :]
+
+    def _add_stems(self, words: list[str], text: str) -> None:
+        new = stems_of(words) - self._stems
         if not new:
             return
         self._stems |= new
