@@ -130,11 +130,12 @@ _PROMPT_LEAK = _rx(
 class _Phrases:
     """A family of slip phrases, with what every one of its matches must contain.
 
-    `keys` (lower-case, no flags, so the regex engine can skip ahead by first letter) is a cheap
-    first look at a sentence being written; `span` is the longest match, in characters, with room
-    to spare, so only that much text before the new words is searched again. A match the first
-    look misses (a longer one, say, with words split by runs of spaces) is still found when the
-    sentence is checked whole, which uses `pattern` alone.
+    `keys` are words (lower-case, no flags, so the regex engine can skip ahead by first letter)
+    of which every match of `pattern` contains one, read off its alternatives: a cheap first
+    look that spares most sentences the full pattern. `span` is the longest match, in
+    characters, with room to spare: a sentence being written is searched again only that far
+    back from its new words. A longer match (words split by runs of spaces, say) is still found
+    when the finished sentence is checked whole.
     """
 
     kind: SlipKind
@@ -438,7 +439,7 @@ class CharacterGuard:
         for family in _PHRASES:
             text, lowered = texts[family.spoken]
             start = max(0, len(text) - unsearched - family.span) if since else 0
-            if since and not family.keys.search(lowered, start):
+            if not family.keys.search(lowered, start):
                 continue
             match = family.pattern.search(text, start)
             if not match:
