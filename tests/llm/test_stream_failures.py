@@ -8,6 +8,7 @@ misconfigured, not busy.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import httpx
@@ -175,3 +176,35 @@ async def test_web_page_instead_of_a_model_server(
         await collect(make())
     assert route.call_count == 1
     assert "base URL" in safe(caught.value).message
+
+
+async def test_a_stream_longer_than_the_idle_limit_runs_while_its_gaps_are_short(
+    provider: Provider, make: Callable[..., ChatModel], respx_mock: respx.MockRouter
+) -> None:
+    # Twelve gaps of 0.03 s take three times the 0.12 s idle limit in all: one timer per
+    # stream must move with the reads, not fire at the first deadline it was set for.
+    words = [f" w{k}" for k in range(12)]
+    events = provider.complete(*words)
+    head, tail = events[: provider.first_text], events[provider.first_text :]
+    paced: list[Part] = [part for event in tail for part in (0.03, event)]
+    respx_mock.post(provider.url).mock(return_value=sse_response([*head, *paced]))
+    assert text_of(await collect(make(idle_timeout=0.12))) == "".join(words)
+
+
+async def test_a_cancelled_reader_is_cancelled_not_timed_out(
+    provider: Provider, make: Callable[..., ChatModel], respx_mock: respx.MockRouter
+) -> None:
+    # The trainee leaving cancels the turn mid-read: that must stay a cancellation.
+    events = provider.complete("Still", " talking")
+    respx_mock.post(provider.url).mock(
+        return_value=sse_response([*events[: provider.first_text + 1], 5.0])
+    )
+    seen: list[str] = []
+    reading = asyncio.create_task(drain(make(idle_timeout=0.2), seen))
+    while not seen:
+        await asyncio.sleep(0.01)
+    reading.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reading
+    await asyncio.sleep(0.3)  # past the idle limit: no timer may fire into another task
+    assert seen == ["Still"]
