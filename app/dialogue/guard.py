@@ -431,16 +431,23 @@ class CharacterGuard:
         The patterns' `^` still means the start of `sentence`.
         """
         found: list[Slip] = []
-        spoken = unquoted(sentence)
-        texts = {False: (sentence, sentence.lower()), True: (spoken, spoken.lower())}
+        lowered = sentence.lower()
         # Quotes removed before `since` shift the text; measure from the end instead.
         unsearched = len(sentence) - since
+        spoken = ""  # the sentence without quotations, made only when a key asks for it
         reversed_role = False
         for family in _PHRASES:
-            text, lowered = texts[family.spoken]
-            start = max(0, len(text) - unsearched - family.span) if since else 0
+            start = max(0, len(sentence) - unsearched - family.span) if since else 0
+            # Keys absent from the sentence are absent from it without its quotations too.
             if not family.keys.search(lowered, start):
                 continue
+            text = sentence
+            if family.spoken:
+                spoken = spoken or unquoted(sentence)
+                text = spoken
+                start = max(0, len(spoken) - unsearched - family.span) if since else 0
+                if not family.keys.search(spoken.lower(), start):
+                    continue
             match = family.pattern.search(text, start)
             if not match:
                 continue
