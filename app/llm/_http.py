@@ -34,6 +34,7 @@ from app.errors import (
     LLMTimeout,
     LLMUnavailable,
 )
+from app.llm._wire import LoopTransport
 from app.llm.base import StreamChunk
 from app.settings import RoleSettings
 
@@ -71,7 +72,9 @@ def client_timeout(settings: RoleSettings) -> httpx.Timeout:
 
 
 def build_client(settings: RoleSettings) -> httpx.AsyncClient:
-    return httpx.AsyncClient(limits=client_limits(settings), timeout=client_timeout(settings))
+    return httpx.AsyncClient(
+        transport=LoopTransport(client_limits(settings)), timeout=client_timeout(settings)
+    )
 
 
 @dataclass(frozen=True, slots=True)

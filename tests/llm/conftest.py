@@ -1,15 +1,27 @@
-"""Every test here records retry waits instead of sleeping; `provider` runs a test per adapter."""
+"""Every test here records retry waits instead of sleeping; `provider` runs a test per adapter;
+the socket layer's tests run on both event loops the service may use."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import pytest
+import uvloop
 
 from app.llm.base import ChatModel
 
 from ._support import PROVIDERS, Provider
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """`test_wire.py` on the standard loop and on uvloop (uvicorn's choice when installed)."""
+    if item.path.name == "test_wire.py":
+        return {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
+    return {"asyncio": asyncio.new_event_loop}
 
 
 @pytest.fixture(autouse=True)
