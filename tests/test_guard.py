@@ -151,6 +151,15 @@ def test_a_word_the_trainee_used_first_is_not_a_leak() -> None:
     assert guard.check("Eleven? No. Why would you say overdose? My mum's fine.") == []
 
 
+def test_a_locked_line_the_trainee_said_first_is_public_for_that_request_only() -> None:
+    """What the guard reads from each message is kept between turns; whether a line is public
+    still depends only on the request at hand."""
+    line = "Can I tell you something embarrassing? Like, actually embarrassing?"
+    assert guard_for().check(line)
+    assert guard_for(trainee=f"You said once: {line} What did you mean?").check(line) == []
+    assert guard_for().check(line)  # the next request, without it, locks the line again
+
+
 def test_an_unlocked_layer_may_be_spoken() -> None:
     line = "Can I tell you something embarrassing? Like, actually embarrassing?"
     assert guard_for(trust=40).check(line)

@@ -324,6 +324,74 @@ class _LockedLayer:
     lines: tuple[frozenset[str], ...]
 
 
+# -- what a guard is built from, worked out once per text ------------------------------------------
+# A request repeats the persona, the instructions and the conversation so far; only its newest
+# messages are new. These caches hold what the guard reads from each piece, by its text.
+
+
+@functools.lru_cache(maxsize=1024)
+def _message_stems(text: str) -> frozenset[str]:
+    return frozenset(content_stems(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _covered(text: str, lines: tuple[frozenset[str], ...]) -> frozenset[int]:
+    """Which of `lines` one message already says (by the words of one of its sentences)."""
+    said = [frozenset(tokens(s)) for s in sentences(text)]
+    return frozenset(
+        i
+        for i, line in enumerate(lines)
+        if any(_coverage(line, words) >= _LINE_COVERAGE for words in said)
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _layer_lines(opening_lines: tuple[str, ...]) -> tuple[frozenset[str], ...]:
+    """The words of each opening-line sentence long enough to recognise (five words or more)."""
+    return tuple(
+        frozenset(words)
+        for line in opening_lines
+        for s in sentences(line)
+        if len(words := tokens(s)) >= 5
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _layer_stems(content: str, opening_lines: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(content_stems(" ".join([content, *opening_lines])))
+
+
+@functools.lru_cache(maxsize=256)
+def _scaffold_shingles(scaffold: str) -> frozenset[tuple[str, ...]]:
+    shingles: set[tuple[str, ...]] = set()
+    for line in scaffold.splitlines():
+        shingles |= _shingles(tokens(line), SHINGLE)
+    return frozenset(shingles)
+
+
+_PERSONA_TEXTS: dict[int, tuple[Persona, tuple[str, ...]]] = {}
+
+
+def _persona_texts(persona: Persona) -> tuple[str, ...]:
+    """Every text written about the persona (longest first), kept per persona object.
+
+    Personas are immutable; an edited persona is a new object. The entry keeps its persona
+    alive, so an id in the table always names that persona.
+    """
+    cached = _PERSONA_TEXTS.get(id(persona))
+    if cached is not None and cached[0] is persona:
+        return cached[1]
+    texts = tuple(
+        text
+        for text in sorted(set(_persona_strings(persona.model_dump())), key=len, reverse=True)
+        if len(text) > 3
+    )
+    if len(_PERSONA_TEXTS) >= 256:
+        _PERSONA_TEXTS.clear()
+    _PERSONA_TEXTS[id(persona)] = (persona, texts)
+    return texts
+
+
 def _persona_strings(value: object) -> Iterable[str]:
     if isinstance(value, str):
         yield value
@@ -351,38 +419,29 @@ class CharacterGuard:
     def for_request(
         cls, *, persona: Persona, visible_layers: Sequence[DisclosureLayer], request: ChatRequest
     ) -> CharacterGuard:
-        everything = "\n".join(m.content for m in request.messages)
-        system = "\n".join(m.content for m in request.messages if m.role == "system")
-        known = frozenset(content_stems(everything))
-        public_lines = [frozenset(tokens(s)) for s in sentences(everything)]
+        texts = [m.content for m in request.messages]
+        known = frozenset().union(*(_message_stems(text) for text in texts))
         visible = {layer.id for layer in visible_layers}
-        locked = tuple(
-            _LockedLayer(
-                id=layer.id,
-                distinctive=frozenset(
-                    content_stems(" ".join([layer.content, *layer.opening_lines])) - known
-                ),
-                lines=tuple(
-                    frozenset(words)
-                    for line in layer.opening_lines
-                    for s in sentences(line)
-                    if len(words := tokens(s)) >= 5
-                    and not any(
-                        _coverage(frozenset(words), p) >= _LINE_COVERAGE for p in public_lines
-                    )
-                ),
+        locked = []
+        for layer in persona.disclosure_layers:
+            if layer.id in visible:
+                continue
+            lines = _layer_lines(tuple(layer.opening_lines))
+            # A line already said in the request (by anyone) is public, not a leak.
+            said = frozenset().union(*(_covered(text, lines) for text in texts))
+            locked.append(
+                _LockedLayer(
+                    id=layer.id,
+                    distinctive=_layer_stems(layer.content, tuple(layer.opening_lines)) - known,
+                    lines=tuple(line for i, line in enumerate(lines) if i not in said),
+                )
             )
-            for layer in persona.disclosure_layers
-            if layer.id not in visible
-        )
+        system = "\n".join(m.content for m in request.messages if m.role == "system")
         # The instructions are the system prompt less everything written about the persona.
         scaffold = system
-        for text in sorted(set(_persona_strings(persona.model_dump())), key=len, reverse=True):
-            if len(text) > 3:
-                scaffold = scaffold.replace(text, "\n")
-        shingles: set[tuple[str, ...]] = set()
-        for line in scaffold.splitlines():
-            shingles |= _shingles(tokens(line), SHINGLE)
+        for text in _persona_texts(persona):
+            scaffold = scaffold.replace(text, "\n")
+        shingles = _scaffold_shingles(scaffold)
         headings = tuple(
             line.lstrip("#").strip().lower()
             for line in system.splitlines()
@@ -392,8 +451,8 @@ class CharacterGuard:
         return cls(
             persona=persona,
             known=known,
-            locked=locked,
-            instruction_shingles=frozenset(shingles),
+            locked=tuple(locked),
+            instruction_shingles=shingles,
             headings=headings,
             seed=trainee,
         )
