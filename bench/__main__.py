@@ -100,10 +100,11 @@ async def measure(bench: Bench, config: Config) -> dict[str, Any]:
             )
         )
     log("signing up the simulated trainees ...")
-    await bench.sign_up(service_on, max([*config.levels, config.pool_streams]))
-    await bench.sign_up(service_off, max(config.levels))
+    warm = 4  # streams in the warm-up round
+    await bench.sign_up(service_on, max([*config.levels, config.pool_streams, warm]))
+    await bench.sign_up(service_off, max([*config.levels, warm]))
     for target in targets:  # warm-up: first requests pay for imports and connections
-        await bench.round(target, 4, spread=0.0)
+        await bench.round(target, warm, spread=0.0)
 
     cells: list[dict[str, Any]] = []
     for level in config.levels:
