@@ -64,27 +64,29 @@ async def sign_in(
 async def current_principal(
     request: Request, database: Database, settings: Settings | None = None
 ) -> Principal | None:
+    """The signed-in person, read afresh on every request (a sign-out or an expiry holds at
+    once): one query for a trainee, a second for a tutor's reviewable trainees."""
     token = request.cookies.get(COOKIE)
     if not token:
         return None
-    async with database.session() as db:
-        found = await repo.web_session_user(db, token=token)
+    async with database.engine.connect() as db:
+        found = await repo.signed_in(db, token=token)
         if found is None:
             return None
-        row, user = found
-        if settings is not None and _proxy_user_changed(request, settings, user.subject):
+        if settings is not None and _proxy_user_changed(request, settings, found.subject):
             return None
-        cohort_ids = await repo.user_cohort_ids(db, user_id=user.id)
-        role = as_role(user.role)
+        role = as_role(found.role)
         reviewable = (
-            await repo.trainees_in_cohorts(db, cohort_ids=cohort_ids) if role == "tutor" else []
+            await repo.trainees_in_cohorts(db, cohort_ids=list(found.cohort_ids))
+            if role == "tutor"
+            else []
         )
     return Principal(
-        user_id=user.id,
-        display_name=user.display_name,
+        user_id=found.user_id,
+        display_name=found.display_name,
         role=role,
-        csrf_token=row.csrf_token,
-        cohort_ids=frozenset(cohort_ids),
+        csrf_token=found.csrf_token,
+        cohort_ids=frozenset(found.cohort_ids),
         reviewable_user_ids=frozenset(reviewable),
     )
 

@@ -18,11 +18,10 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.dialogue import remote, rules
@@ -64,6 +63,10 @@ from app.storage.tables import CritiqueRecord, PracticeSession, Turn, new_id
 log = logging.getLogger(__name__)
 
 INTERRUPTED = remote.INTERRUPTED
+
+# Reads the practice session a turn is sent to, in the transaction that stores the turn; raises
+# when the sender may not write to it.
+SessionLoader = Callable[[AsyncSession], Awaitable[PracticeSession]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,25 +153,33 @@ class TurnEngine:
         self, *, session: PracticeSession, text: str, idempotency_key: str, parent_id: str | None
     ) -> str:
         """Store the trainee turn and start its run; a repeated key returns the first turn."""
-        text = text.strip()
-        if not text:
-            raise InvalidInput("Write something to say to the client first.")
-        if len(text) > self.config.max_turn_chars:
-            raise InvalidInput(
-                f"That turn is longer than {self.config.max_turn_chars} characters; shorten it."
-            )
-        if session.status == "paused":
-            raise Conflict("This session is paused; resume it to carry on.")
-        if session.status != "active":
-            raise Conflict("This session has ended; start a new one to keep practising.")
+
+        async def given(_db: AsyncSession) -> PracticeSession:
+            return session
+
+        _, turn_id = await self.submit_to(
+            given, text=text, idempotency_key=idempotency_key, parent_id=parent_id
+        )
+        return turn_id
+
+    async def submit_to(
+        self, load: SessionLoader, *, text: str, idempotency_key: str, parent_id: str | None
+    ) -> tuple[PracticeSession, str]:
+        """`submit`, with the session read by `load` in the transaction that stores the turn
+        (one round trip fewer before the model is called); returns the session and turn id."""
         started = time.perf_counter()
-        # One transaction before the model is called: the turn is stored already claimed, and
-        # the conversation it continues is read alongside. Its run is registered first, so no
-        # reader ever sees the claimed turn without a run here.
+        # One transaction before the model is called: the session is read, the turn is stored
+        # already claimed, and the conversation it continues is read alongside. Its run is
+        # registered first, so no reader ever sees the claimed turn without a run here.
         run = TurnRun(new_id())
         self._runs[run.turn_id] = run
         try:
             async with self.database.session() as db:
+                session = await load(db)
+                if session in db:
+                    # Kept usable after the transaction, which a repeated key rolls back.
+                    db.expunge(session)
+                text = self._accepted(session, text)
                 await self._check_limits(db, session, idempotency_key)
                 path = await self._path(db, session, parent_id)
                 turn, created = await repo.insert_turn(
@@ -187,25 +198,34 @@ class TurnEngine:
             self._runs.pop(run.turn_id, None)
             if turn.trainee_text != text or turn.parent_id != parent_id:
                 raise Conflict("That request key was already used for a different turn.")
-            return turn.id
+            return session, turn.id
         self._start(session, turn, started, run=run, path=path)
-        return turn.id
+        return session, turn.id
+
+    def _accepted(self, session: PracticeSession, text: str) -> str:
+        """The turn's text, once it and the session can take a new turn."""
+        text = text.strip()
+        if not text:
+            raise InvalidInput("Write something to say to the client first.")
+        if len(text) > self.config.max_turn_chars:
+            raise InvalidInput(
+                f"That turn is longer than {self.config.max_turn_chars} characters; shorten it."
+            )
+        if session.status == "paused":
+            raise Conflict("This session is paused; resume it to carry on.")
+        if session.status != "active":
+            raise Conflict("This session has ended; start a new one to keep practising.")
+        return text
 
     async def _check_limits(
         self, db: AsyncSession, session: PracticeSession, idempotency_key: str
     ) -> None:
         """A new turn must fit the limits before anything is stored (a refused turn's text
         stays in the trainee's draft); a repeated request is answered from its first turn."""
-        limits = self.limits
-        if limits is None or not (limits.daily_token_budget or limits.max_concurrent_turns):
-            return
-        repeated = await db.scalar(
-            select(Turn.id).where(
-                Turn.session_id == session.id, Turn.idempotency_key == idempotency_key
+        if self.limits is not None:
+            await self.limits.check(
+                db, user_id=session.user_id, repeating=(session.id, idempotency_key)
             )
-        )
-        if repeated is None:
-            await limits.check(db, user_id=session.user_id)
 
     async def _path(
         self, db: AsyncSession, session: PracticeSession, parent_id: str | None
@@ -378,7 +398,8 @@ class TurnEngine:
         path: list[Turn] | None,
     ) -> None:
         persona = self.persona(session.persona_id)
-        claimed = True
+        # A turn stored by `submit` has no critique yet; a retried one may have one to keep.
+        retried, claimed = path is None, True
         if path is None:
             claimed, path = await self._claim(session, turn)
         run.publish(
@@ -436,7 +457,7 @@ class TurnEngine:
         critique_task: asyncio.Task[Critique | None] | None = None
 
         def start_critique() -> asyncio.Task[Critique | None]:
-            return asyncio.create_task(self._critique(run, turn.id, judge_input))
+            return asyncio.create_task(self._critique(run, turn.id, judge_input, retried))
 
         request = client_request(
             self.prompts,
@@ -503,6 +524,12 @@ class TurnEngine:
                 trainee_text=turn.trainee_text,
                 reply_text=reply,
             )
+            # A critique already in (usual for a short reply) has its state stored with the
+            # reply: one transaction fewer after the stream.
+            ready = _finished(critique_task)
+            after = None
+            if ready is not None:
+                after = rules.apply_reading(next_state, rules.Reading.of(ready), persona)
             async with self.database.session() as db:
                 await repo.store_reply(
                     db,
@@ -513,6 +540,7 @@ class TurnEngine:
                     input_tokens=usage.input_tokens,
                     output_tokens=usage.output_tokens,
                     cached_tokens=usage.cached_tokens,
+                    state_after=after.model_dump() if after is not None else None,
                 )
             run.publish(
                 ReplyDone(
@@ -522,6 +550,8 @@ class TurnEngine:
                     planned_minutes=session.planned_minutes,
                 )
             )
+            if ready is not None:
+                return
         # The trainee's turn is critiqued even when the client never replied.
         critique = await (critique_task or start_critique())
         if critique is not None:
@@ -583,10 +613,12 @@ class TurnEngine:
         return reply, usage
 
     async def _critique(
-        self, run: TurnRun, turn_id: str, judge_input: JudgeInput
+        self, run: TurnRun, turn_id: str, judge_input: JudgeInput, retried: bool
     ) -> Critique | None:
-        async with self.database.session() as db:
-            stored = await repo.critiques_for(db, turn_ids=[turn_id])
+        stored: dict[str, CritiqueRecord] = {}
+        if retried:
+            async with self.database.session() as db:
+                stored = await repo.critiques_for(db, turn_ids=[turn_id])
         if turn_id in stored:
             # A retried reply keeps the critique its trainee turn already has.
             existing = Critique.model_validate(stored[turn_id].payload)
@@ -633,6 +665,13 @@ class TurnEngine:
             task.cancel()
         if pending:
             await asyncio.wait(pending, timeout=5)
+
+
+def _finished(task: asyncio.Task[Critique | None] | None) -> Critique | None:
+    """The critique of a task that has already finished with one (never waits)."""
+    if task is None or not task.done() or task.cancelled() or task.exception() is not None:
+        return None
+    return task.result()
 
 
 def stored_events(turn: Turn, critique: CritiqueRecord | None, planned_minutes: int) -> list[Event]:

@@ -1,18 +1,24 @@
 """Repository functions: every read and write the service makes, each one short transaction.
 
 Functions take an `AsyncSession` and keyword arguments and return table rows; they never
-decide who may see what (that is `app.auth.permissions`) and never log transcript text.
+decide who may see what (that is `app.auth.permissions`) and never log transcript text. The
+sign-in check, which runs before every request, also takes a bare `AsyncConnection` (`Reader`):
+it loads no rows as objects, and a connection is returned to the pool with one rollback where a
+session needs two. The statements every turn runs are built once, with bound parameters: on
+SQLite, building and preparing a statement anew costs more than running it.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, literal, select, update
+from sqlalchemy import bindparam, delete, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.llm.base import Usage
 from app.storage.tables import (
@@ -25,6 +31,8 @@ from app.storage.tables import (
     WebSession,
     utcnow,
 )
+
+Reader = AsyncSession | AsyncConnection
 
 
 def hash_token(token: str) -> str:
@@ -86,7 +94,7 @@ async def user_cohort_ids(db: AsyncSession, *, user_id: str) -> list[str]:
     return sorted(rows)
 
 
-async def trainees_in_cohorts(db: AsyncSession, *, cohort_ids: list[str]) -> list[str]:
+async def trainees_in_cohorts(db: Reader, *, cohort_ids: list[str]) -> list[str]:
     """Ids of the trainees who belong to any of these cohorts."""
     if not cohort_ids:
         return []
@@ -120,23 +128,57 @@ async def create_web_session(
     return row
 
 
-async def web_session_user(db: AsyncSession, *, token: str) -> tuple[WebSession, User] | None:
-    # One query for both rows: this runs on every request, before anything else can start.
-    found = (
-        await db.execute(
-            select(WebSession, User)
-            .join(User, User.id == WebSession.user_id)
-            .where(WebSession.token_hash == hash_token(token))
-        )
-    ).first()
-    if found is None:
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """The user of a live browser session, as every request's sign-in check needs them."""
+
+    user_id: str
+    subject: str
+    display_name: str
+    role: str
+    csrf_token: str
+    cohort_ids: tuple[str, ...]
+
+
+_SIGNED_IN = (
+    select(
+        WebSession.expires_at,
+        WebSession.csrf_token,
+        User.id,
+        User.subject,
+        User.display_name,
+        User.role,
+        CohortMember.cohort_id,
+    )
+    .select_from(WebSession)
+    .join(User, User.id == WebSession.user_id)
+    .outerjoin(CohortMember, CohortMember.user_id == User.id)
+    .where(WebSession.token_hash == bindparam("token_hash"))
+)
+
+
+async def signed_in(db: Reader, *, token: str) -> SignedIn | None:
+    """The session's user and their cohorts; None (and the row deleted) once it has expired.
+
+    One query, a row per cohort: this runs on every request, before anything else can start.
+    """
+    token_hash = hash_token(token)
+    rows = (await db.execute(_SIGNED_IN, {"token_hash": token_hash})).all()
+    if not rows:
         return None
-    row, user = found[0], found[1]
-    if aware(row.expires_at) <= utcnow():
-        await db.delete(row)
+    first = rows[0]
+    if aware(first.expires_at) <= utcnow():
+        await db.execute(delete(WebSession).where(WebSession.token_hash == token_hash))
         await db.commit()
         return None
-    return row, user
+    return SignedIn(
+        user_id=first.id,
+        subject=first.subject,
+        display_name=first.display_name,
+        role=first.role,
+        csrf_token=first.csrf_token,
+        cohort_ids=tuple(sorted(row.cohort_id for row in rows if row.cohort_id is not None)),
+    )
 
 
 async def delete_web_session(db: AsyncSession, *, token: str) -> WebSession | None:
@@ -274,18 +316,36 @@ async def store_reply(
     input_tokens: int,
     output_tokens: int,
     cached_tokens: int,
+    state_after: dict[str, Any] | None = None,
 ) -> None:
-    turn = await db.get(Turn, turn_id)
-    if turn is None:
-        return
-    turn.reply_text = text
-    turn.reply_status = "complete"
-    turn.reply_finished_at = utcnow()
-    turn.client_state = client_state
-    turn.minutes_elapsed = minutes_elapsed
-    turn.input_tokens, turn.output_tokens = input_tokens, output_tokens
-    turn.cached_tokens = cached_tokens
+    """Store a finished reply; `state_after` too when the turn's critique is already in.
+
+    One UPDATE, without reading the row first: this runs once per turn.
+    """
+    values: dict[str, Any] = {
+        "reply_text": text,
+        "reply_status": "complete",
+        "reply_finished_at": utcnow(),
+        "client_state": client_state,
+        "minutes_elapsed": minutes_elapsed,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "cached_tokens": cached_tokens,
+    }
+    if state_after is not None:
+        values["state_after"] = state_after
+    await _update_turn(db, turn_id, values)
     await db.commit()
+
+
+# The columns it sets are those named in the parameters it is run with.
+_UPDATE_TURN = update(Turn).where(Turn.id == bindparam("turn_id"))
+
+
+async def _update_turn(db: AsyncSession, turn_id: str, values: dict[str, Any]) -> None:
+    """Set these columns of one turn (none if it does not exist), in the session's transaction."""
+    connection = await db.connection()
+    await connection.execute(_UPDATE_TURN, {"turn_id": turn_id, **values})
 
 
 async def store_reply_failure(
@@ -317,24 +377,49 @@ async def store_critique(
     payload: dict[str, Any],
     usage: Usage | None = None,
 ) -> None:
-    """Store (or replace) a turn's critique with the evaluator tokens it cost."""
+    """Store (or replace) a turn's critique with the evaluator tokens it cost.
+
+    One upsert (a replaced critique keeps its `created_at`): this runs once per turn.
+    """
     spent = usage or Usage()
-    record = await db.get(CritiqueRecord, turn_id)
-    if record is None:
-        record = CritiqueRecord(turn_id=turn_id)
-        db.add(record)
-    record.source, record.judge, record.payload = source, judge, payload
-    record.input_tokens = spent.input_tokens
-    record.output_tokens = spent.output_tokens
-    record.cached_tokens = spent.cached_tokens
+    upsert = _UPSERT_CRITIQUE[db.get_bind().dialect.name]
+    connection = await db.connection()
+    await connection.execute(
+        upsert,
+        {
+            "turn_id": turn_id,
+            "source": source,
+            "judge": judge,
+            "payload": payload,
+            "input_tokens": spent.input_tokens,
+            "output_tokens": spent.output_tokens,
+            "cached_tokens": spent.cached_tokens,
+        },
+    )
     await db.commit()
 
 
+def _critique_upsert(
+    statement: postgresql.Insert | sqlite.Insert,
+) -> postgresql.Insert | sqlite.Insert:
+    """INSERT a critique, or replace the one the turn has (keeping when it was first made)."""
+    replaced = ("source", "judge", "payload", "input_tokens", "output_tokens", "cached_tokens")
+    return statement.on_conflict_do_update(
+        index_elements=[CritiqueRecord.turn_id],
+        set_={name: statement.excluded[name] for name in replaced},
+    )
+
+
+# Both dialects spell the upsert alike, each with its own INSERT.
+_UPSERT_CRITIQUE = {
+    "postgresql": _critique_upsert(postgresql.insert(CritiqueRecord)),
+    "sqlite": _critique_upsert(sqlite.insert(CritiqueRecord)),
+}
+
+
 async def store_state_after(db: AsyncSession, *, turn_id: str, state: dict[str, Any]) -> None:
-    turn = await db.get(Turn, turn_id)
-    if turn is not None:
-        turn.state_after = state
-        await db.commit()
+    await _update_turn(db, turn_id, {"state_after": state})
+    await db.commit()
 
 
 async def critiques_for(db: AsyncSession, *, turn_ids: list[str]) -> dict[str, CritiqueRecord]:
