@@ -111,7 +111,7 @@ def test_a_slip_phrase_is_caught_at_its_last_word_not_at_the_full_stop(
     # A phrase ends where it was found; a run of the instructions, before the full stop.
     end = found + len(slip.detail) if found >= 0 else len(reply.rstrip(".?!"))
     watch = guard.watch(0)
-    for piece in model_tokens(reply[:end]) + [" and"]:  # " and": the last word is complete
+    for piece in [*model_tokens(reply[:end]), " and"]:  # " and": the last word is complete
         watch.feed(piece)
     assert any(s.kind == kind for s in watch.slips), (reply, slip.detail)
 

@@ -408,7 +408,6 @@ class CharacterGuard:
     """Checks client replies for one request; build it with `for_request`."""
 
     persona: Persona
-    known: frozenset[str]  # content stems present anywhere in the request
     locked: tuple[_LockedLayer, ...]
     instruction_shingles: frozenset[tuple[str, ...]]
     headings: tuple[str, ...]
@@ -450,7 +449,6 @@ class CharacterGuard:
         trainee = request.messages[-1].content if request.messages else ""
         return cls(
             persona=persona,
-            known=known,
             locked=tuple(locked),
             instruction_shingles=shingles,
             headings=headings,
