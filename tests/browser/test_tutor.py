@@ -3,11 +3,13 @@ rating override; the trainee then sees the tutor's comment and rating."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import LiveServer, screenshot
 
@@ -92,9 +94,9 @@ def test_tutor_writes_checks_and_publishes_a_persona(page: Any, live_server: Liv
     page.wait_for_url(live_server.url + "/tutor/personas")
     page.select_option("#start-from", "daniel-secure")
     page.click("#new-persona")
-    page.wait_for_function(
-        "document.getElementById('yaml-input').value.includes('id: my-daniel-secure')"
-    )
+    # Polled from the test, not by a function in the page: the page's CSP forbids eval, which
+    # Playwright's in-page polling needs whenever the first check comes back false.
+    expect(page.locator("#yaml-input")).to_have_value(re.compile(r"id: my-daniel-secure"))
     text = page.input_value("#yaml-input")
     page.fill("#yaml-input", text.replace("initial_trust: 45", "initial_trust: 450", 1))
     page.click("#check-button")
