@@ -7,6 +7,7 @@ reason, and direction balance on -2 (lecturing, fixing) .. 0 (balanced) .. +2 (o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -81,8 +82,13 @@ class Critique(BaseModel):
         return rating
 
 
+@cache
 def critique_json_schema() -> dict[str, object]:
-    """The schema sent to models that support structured output (without our bookkeeping)."""
+    """The schema sent to models that support structured output (without our bookkeeping).
+
+    Built once (about a millisecond of pydantic's work) and shared by every judge request:
+    callers read it and serialise it, never change it.
+    """
     schema = Critique.model_json_schema()
     properties = schema.get("properties")
     if isinstance(properties, dict):

@@ -14,6 +14,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -21,6 +22,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from app.storage.sqlite import connector as sqlite_connector
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -76,14 +79,17 @@ def _upgrade(connection: Connection) -> None:
 def open_database(url: str, *, pool_size: int = 10) -> Database:
     parsed = make_url(url)
     kwargs: dict[str, Any] = {}
-    if parsed.get_backend_name() == "sqlite":
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if sqlite:
         database = parsed.database or ""
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": 10}
+        # The arguments the URL gives, as SQLAlchemy's own SQLite dialect reads them.
+        args, connect_kwargs = SQLiteDialect_aiosqlite().create_connect_args(parsed)
+        kwargs["async_creator"] = sqlite_connector(args, {**connect_kwargs, "timeout": 10})
     else:
         kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
     engine = create_async_engine(url, **kwargs)
-    if parsed.get_backend_name() == "sqlite":
+    if sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return Database(engine=engine, sessionmaker=async_sessionmaker(engine, expire_on_commit=False))
