@@ -2,7 +2,8 @@
 
 Runs the same load twice through one service process, with short and long replies, and splits
 the process's CPU time into a fixed cost per turn and a marginal cost per relayed token (the
-slope between the two runs). With `--py-spy FILE` the long run is recorded with py-spy and the
+slope between the two runs). With `--py-spy FILE` the long run (or, with `--spy-run short`,
+the short one, where the cost per turn dominates) is recorded with py-spy and the
 functions that use the most CPU (self and total) are printed.
 
     python -m bench.profile --streams 20 --short 30 --long 300
@@ -34,7 +35,7 @@ async def _run(args: argparse.Namespace) -> None:
         for tokens in (args.short, args.long):
             await bench.pace(tokens=tokens)
             spy = None
-            if args.py_spy and tokens == args.long:
+            if args.py_spy and tokens == (args.long if args.spy_run == "long" else args.short):
                 spy = await asyncio.create_subprocess_exec(
                     args.py_spy_bin,
                     "record",
@@ -108,7 +109,10 @@ def main() -> None:
     parser.add_argument("--long", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--critique", choices=["on", "off"], default="off")
-    parser.add_argument("--py-spy", default="", help="record the long run to this file")
+    parser.add_argument("--py-spy", default="", help="record one run to this file")
+    parser.add_argument(
+        "--spy-run", choices=["short", "long"], default="long", help="which run py-spy records"
+    )
     parser.add_argument("--py-spy-flags", default="--gil --native", help="extra py-spy flags")
     parser.add_argument("--py-spy-bin", default=shutil.which("py-spy") or "py-spy")
     asyncio.run(_run(parser.parse_args()))
