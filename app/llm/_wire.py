@@ -5,8 +5,8 @@ service relays. httpcore's default backend goes through anyio, which opens a can
 looks up the running library on every read and write. This backend keeps each connection's
 received bytes in an `asyncio.Protocol` and hands them out directly: a read that finds data
 waiting returns at once, and only a read that must wait arms a timer, and only if it was given
-a timeout. TLS is started on the same connection with `loop.start_tls`. Everything above the
-socket (HTTP/1.1, pooling, proxies, `respx` in tests) is still httpx and httpcore.
+a timeout. TLS is started on the same connection with `loop.start_tls`. HTTP/1.1 is read by
+httptools (`app/llm/_http11.py`); pooling, proxies and `respx` in tests are httpx and httpcore.
 """
 
 # httpcore's network interface passes each call's timeout as an argument.
@@ -25,8 +25,11 @@ from typing import Any, cast
 import httpcore
 import httpx
 from httpcore import AsyncNetworkBackend, AsyncNetworkStream
+from httpcore._async.interfaces import AsyncConnectionInterface
 from httpcore._backends.anyio import AnyIOBackend
 from httpcore._backends.base import SOCKET_OPTION
+
+from app.llm._http11 import HTTP11Connection
 
 _CLOCK_SLACK = 0.001  # a timer may fire this much before its time
 
@@ -274,6 +277,37 @@ class LoopBackend(AsyncNetworkBackend):
         await asyncio.sleep(seconds)
 
 
+class _HTTPConnection(httpcore.AsyncHTTPConnection):
+    """httpcore's connection (connecting, TLS, retries), speaking HTTP/1.1 through httptools."""
+
+    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
+        if self._connection is None:
+            async with self._request_lock:
+                if self._connection is None:
+                    try:
+                        stream = await self._connect(request)
+                    except BaseException:
+                        self._connect_failed = True
+                        raise
+                    self._connection = HTTP11Connection(
+                        self._origin, stream, keepalive_expiry=self._keepalive_expiry
+                    )
+        return await self._connection.handle_async_request(request)
+
+
+class _Pool(httpcore.AsyncConnectionPool):
+    def create_connection(self, origin: httpcore.Origin) -> AsyncConnectionInterface:
+        return _HTTPConnection(
+            origin=origin,
+            ssl_context=self._ssl_context,
+            keepalive_expiry=self._keepalive_expiry,
+            retries=self._retries,
+            local_address=self._local_address,
+            network_backend=self._network_backend,
+            socket_options=self._socket_options,
+        )
+
+
 class LoopTransport(httpx.AsyncHTTPTransport):
     """httpx's transport, with its connection pool on `LoopBackend`.
 
@@ -283,7 +317,7 @@ class LoopTransport(httpx.AsyncHTTPTransport):
 
     def __init__(self, limits: httpx.Limits, verify: ssl.SSLContext | bool = True) -> None:
         super().__init__(limits=limits)
-        self._pool = httpcore.AsyncConnectionPool(
+        self._pool = _Pool(
             ssl_context=httpx.create_ssl_context(verify=verify),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
