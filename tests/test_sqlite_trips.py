@@ -3,7 +3,7 @@ the results, errors and transactions are SQLAlchemy's as before."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
@@ -24,7 +24,7 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every call queued to a database thread, by the name of what it runs."""
     calls: list[str] = []
     original = aiosqlite.Connection._execute
@@ -34,7 +34,7 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         return await original(self, fn, *args)  # type: ignore[no-untyped-call]
 
     monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-    yield calls
+    return calls
 
 
 async def test_a_statement_is_one_trip(database: Database, trips: list[str]) -> None:
