@@ -34,6 +34,7 @@ from app.errors import (
     LLMTimeout,
     LLMUnavailable,
 )
+from app.llm._deadline import LazyDeadline
 from app.llm._wire import LoopTransport
 from app.llm.base import StreamChunk
 from app.settings import RoleSettings
@@ -304,34 +305,21 @@ def _can_retry(exc: LLMError, tries: int, endpoint: Endpoint) -> bool:
     return exc.retryable and tries < endpoint.settings.max_retries
 
 
-_CLOCK_SLACK = 0.001  # a timer may fire this much before its time
-
-
 class _ReadDeadline:
-    """A deadline on awaiting the next chunk, with one timer per stream rather than per chunk.
+    """A deadline on awaiting the next chunk, with one lazily moved timer per stream.
 
-    `asyncio.timeout` around every read costs a timer, a handle and a cancel per token. Here a
-    read only notes its deadline; the one timer, when it fires, re-arms itself at the current
-    deadline if that has moved on, and cancels the task only if a read is still waiting past
-    it. The timeout is raised as `TimeoutError` from `read`, and a cancellation from elsewhere
-    (the trainee leaving, shutdown) passes through unchanged.
+    The timeout is raised as `TimeoutError` from `read`, and a cancellation from elsewhere (the
+    trainee leaving, shutdown) passes through unchanged.
     """
 
     def __init__(self) -> None:
-        self._loop = asyncio.get_running_loop()
         self._task = asyncio.current_task()
-        self._deadline = math.inf
-        self._armed = math.inf  # when the timer fires
-        self._timer: asyncio.TimerHandle | None = None
-        self._reading = False
+        self._timer = LazyDeadline(self._expire)
         self._expired = False
         self._cancelling = 0
 
     async def read(self, chunks: AsyncGenerator[StreamChunk, None], deadline: float) -> StreamChunk:
-        self._deadline = deadline
-        if self._timer is None or deadline < self._armed:
-            self._arm(deadline)
-        self._reading = True
+        self._timer.set(deadline)
         self._cancelling = self._task.cancelling() if self._task is not None else 0
         try:
             return await anext(chunks)
@@ -344,29 +332,16 @@ class _ReadDeadline:
                 raise TimeoutError from None
             raise
         finally:
-            self._reading = self._expired = False
+            self._timer.clear()
+            self._expired = False
 
-    def _arm(self, when: float) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._armed = when
-        self._timer = self._loop.call_at(when, self._fire)
-
-    def _fire(self) -> None:
-        self._timer = None
-        if not self._reading:
-            return  # the next read arms the timer again
-        if self._loop.time() < self._deadline - _CLOCK_SLACK:
-            self._arm(self._deadline)  # the deadline moved on since the timer was set
-            return
+    def _expire(self) -> None:
         if self._task is not None:
             self._expired = True
             self._task.cancel()
 
     def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._timer.close()
 
 
 async def retrying_stream(

@@ -15,7 +15,6 @@ httptools (`app/llm/_http11.py`); pooling, proxies and `respx` in tests are http
 from __future__ import annotations
 
 import asyncio
-import math
 import socket
 import ssl
 from collections import deque
@@ -29,9 +28,8 @@ from httpcore._async.interfaces import AsyncConnectionInterface
 from httpcore._backends.anyio import AnyIOBackend
 from httpcore._backends.base import SOCKET_OPTION
 
+from app.llm._deadline import LazyDeadline
 from app.llm._http11 import HTTP11Connection
-
-_CLOCK_SLACK = 0.001  # a timer may fire this much before its time
 
 
 class _Connection(asyncio.Protocol):
@@ -46,9 +44,7 @@ class _Connection(asyncio.Protocol):
         self.lost: BaseException | None = None
         self.closed = False
         self._reader: asyncio.Future[None] | None = None
-        self._deadline = math.inf  # of the read waiting, if it has one
-        self._armed = math.inf
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer = LazyDeadline(self._time_out)  # for the read waiting, if it has one
         self._writable: asyncio.Future[None] | None = None
 
     # -- asyncio.Protocol ---------------------------------------------------------------------
@@ -98,41 +94,22 @@ class _Connection(asyncio.Protocol):
         return data
 
     async def arrival(self, timeout: float | None) -> None:
-        """Wait for bytes, the end of the stream or an error; `TimeoutError` after `timeout`.
-
-        One timer per connection, moved lazily like `_http._ReadDeadline`: a read only notes
-        its deadline, and the timer re-arms itself when it fires early.
-        """
+        """Wait for bytes, the end of the stream or an error; `TimeoutError` after `timeout`."""
         self._reader = self._loop.create_future()
         if timeout is not None:
-            self._deadline = self._loop.time() + timeout
-            if self._timer is None or self._deadline < self._armed:
-                self._arm(self._deadline)
+            self._timer.set(self._loop.time() + timeout)
         try:
             await self._reader
         finally:
             self._reader = None
-            self._deadline = math.inf
-
-    def _arm(self, when: float) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._armed = when
-        self._timer = self._loop.call_at(when, self._time_out)
+            self._timer.clear()
 
     def _time_out(self) -> None:
-        self._timer = None
-        if self._reader is None or self._reader.done() or self._deadline == math.inf:
-            return  # no read waiting: the next one arms the timer again
-        if self._loop.time() < self._deadline - _CLOCK_SLACK:
-            self._arm(self._deadline)
-            return
-        self._reader.set_exception(TimeoutError())
+        if self._reader is not None and not self._reader.done():
+            self._reader.set_exception(TimeoutError())
 
     def forget_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._timer.close()
 
     async def writable(self, timeout: float | None) -> None:
         if self._writable is not None and not self._writable.done():
