@@ -19,7 +19,9 @@ import signal
 from collections import Counter
 from pathlib import Path
 
+from bench.__main__ import critique_sources
 from bench.run import Bench, Config, Target, cleanup
+from bench.upstream_critique import bench_critique
 
 
 async def _run(args: argparse.Namespace) -> None:
@@ -29,7 +31,8 @@ async def _run(args: argparse.Namespace) -> None:
         proc = bench.start_service("service", args.critique == "on")
         target = Target("service", proc.port, "", proc, service=True)
         await bench.sign_up(target, args.streams)
-        await bench.pace(tokens=args.short)
+        # The judge answers with a critique the service accepts, as in `python -m bench`.
+        await bench.pace(tokens=args.short, critique=bench_critique().model_dump_json())
         await bench.round(target, args.streams)  # warm-up
         figures = {}
         for tokens in (args.short, args.long):
@@ -76,6 +79,9 @@ async def _run(args: argparse.Namespace) -> None:
             f"marginal CPU per relayed token: {per_token * 1e6:.0f} µs; "
             f"fixed CPU per turn: {per_turn * 1e3:.1f} ms"
         )
+        if args.critique == "on":
+            # Every critique should be the judge model's: a fallback would profile another path.
+            print(f"critiques by source: {critique_sources(bench.workdir / 'service.db')}")
         if args.py_spy:
             summarise(Path(args.py_spy))
     finally:
