@@ -96,3 +96,18 @@ def test_evaluator_prompt_keeps_trainee_text_out_of_the_instructions() -> None:
 def test_a_missing_variable_fails_loudly() -> None:
     with pytest.raises(jinja2.UndefinedError):
         PROMPTS.render("client.md.j2")
+
+
+def test_the_client_prompt_adds_no_character_beyond_latin_1() -> None:
+    # Python keeps a string at one byte per character until one character needs more; the
+    # system prompt is held for as long as its reply streams, so the template's own wording
+    # keeps to Latin-1 (a persona whose text needs more still works, at two bytes each).
+    plain = [p for p in sorted(PERSONAS) if max(map(ord, PERSONAS[p].model_dump_json())) < 256]
+    assert len(plain) > len(PERSONAS) // 2
+    for persona_id in plain:
+        persona = PERSONAS[persona_id]
+        request = client_request(
+            PROMPTS, scene_for(persona, 40), opening="Hi.", max_tokens=100, temperature=0.5
+        )
+        system = request.messages[0].content
+        assert max(map(ord, system)) < 256, persona_id
