@@ -574,7 +574,9 @@ class TurnEngine:
         words behind the model (by default each piece as it arrives); after a slip nothing more
         is relayed and the corrected reply follows as `reply`, replacing what was streamed.
         """
-        parts: list[str] = []
+        # One growing string: a list of the pieces would hold an object per token (~50 bytes
+        # each) for as long as the reply streams.
+        text = ""
         usage = Usage()
         called = time.perf_counter()
         metrics.ACTIVE_STREAMS.inc()
@@ -585,8 +587,8 @@ class TurnEngine:
             async with asyncio.timeout(self.config.turn_max_seconds):
                 async for chunk in self.client_model.stream(request):
                     if chunk.text:
-                        arrived, first = time.perf_counter(), not parts
-                        parts.append(chunk.text)
+                        arrived, first = time.perf_counter(), not text
+                        text += chunk.text
                         relayed = watch.feed(chunk.text)
                         if relayed:
                             run.publish(Delta(turn_id=turn_id, text=relayed))
@@ -607,7 +609,7 @@ class TurnEngine:
         rest = watch.finish()
         if rest:
             run.publish(Delta(turn_id=turn_id, text=rest))
-        reply = "".join(parts).strip()
+        reply = text.strip()
         if not reply:
             raise LLMBadResponse("The model sent an empty reply. Try again.")
         return reply, usage
