@@ -162,6 +162,8 @@ def targets_check(results: dict[str, Any], config: Config) -> list[tuple[str, st
         return cell["added"][name][key] if cell and name in cell["added"] else math.nan
 
     for level, limit in ((1, 5.0), (100, 25.0)):
+        if level not in by_level:
+            continue  # a run of other levels says nothing about this one
         value = added(level, "service-on")
         checks.append(
             (
