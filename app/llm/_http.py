@@ -16,7 +16,7 @@ import json
 import logging
 import math
 import random
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -405,6 +405,28 @@ def _timeout_error(endpoint: Endpoint, *, text_flowed: bool) -> LLMTimeout:
     )
 
 
+class _SentOnce:
+    """A JSON request body that is let go once it has been sent.
+
+    httpx keeps a `json=` body with its request, and the request with its response, for as long
+    as the response streams: several kilobytes (the whole conversation) per streaming reply.
+    Given as content whose length is known, the body is sent the same way (not chunked) and
+    nothing holds it afterwards. Encoded as httpx encodes `json=`.
+    """
+
+    def __init__(self, payload: Mapping[str, Any]) -> None:
+        self._body: bytes | None = json.dumps(
+            payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        ).encode("utf-8")
+        self.size = len(self._body)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._body is None:
+            raise httpx.StreamConsumed()  # never sent again with its length but not its bytes
+        body, self._body = self._body, None
+        yield body
+
+
 async def sse_events(
     client: httpx.AsyncClient,
     url: str,
@@ -414,8 +436,10 @@ async def sse_events(
     endpoint: Endpoint,
 ) -> AsyncGenerator[SSEEvent, None]:
     """POST and yield the response's events; leaving early closes the upstream response."""
+    body = _SentOnce(payload)
+    sent = {**headers, "Content-Type": "application/json", "Content-Length": str(body.size)}
     try:
-        async with client.stream("POST", url, headers=headers, json=payload) as response:
+        async with client.stream("POST", url, headers=sent, content=body) as response:
             if response.status_code >= 400:
                 raise status_error(endpoint, response.status_code, response.headers)
             if response.headers.get("content-type", "").startswith("text/html"):
