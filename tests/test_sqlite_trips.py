@@ -114,7 +114,7 @@ async def test_ending_no_transaction_costs_no_trip(database: Database, trips: li
     trips.clear()
     async with database.engine.begin() as conn:  # a write: committed once
         await conn.execute(text("INSERT INTO t (name) VALUES ('w')"))
-    assert trips == ["_run", "_end"]
+    assert trips == ["_run", "commit"]
 
 
 async def test_a_statement_failing_in_a_transaction_is_rolled_back(
@@ -126,7 +126,7 @@ async def test_a_statement_failing_in_a_transaction_is_rolled_back(
     async with database.engine.connect() as conn:
         with pytest.raises(IntegrityError):
             await conn.execute(text("INSERT INTO t (name) VALUES ('taken')"))
-    assert trips == ["_run", "_end"]  # SQLite's transaction was ended, not left holding a lock
+    assert trips == ["_run", "rollback"]  # SQLite's transaction was ended, not left holding a lock
     async with database.engine.begin() as conn:
         await conn.execute(text("INSERT INTO t (name) VALUES ('next')"))
         names = (await conn.execute(text("SELECT name FROM t ORDER BY id"))).scalars().all()

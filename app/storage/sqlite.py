@@ -37,22 +37,12 @@ def _run(connection: sqlite3.Connection, call: Callable[[sqlite3.Cursor], object
         cursor.close()
 
 
-def _end(connection: sqlite3.Connection, commit: bool) -> bool:
-    """In the database thread: end the transaction; whether one is still open (never)."""
-    if commit:
-        connection.commit()
-    else:
-        connection.rollback()
-    return connection.in_transaction
-
-
 class OneTripCursor(aiosqlite.Cursor):
     """An aiosqlite cursor whose statements cost one trip to the database thread each."""
 
     def __init__(self, connection: OneTripConnection) -> None:
-        self._conn: OneTripConnection
         self.iter_chunk_size = connection._iter_chunk_size
-        self._conn = connection
+        self._conn: OneTripConnection = connection
         self._rows: list[Any] = []
         self._description: Any = None
         self._rowcount = -1
@@ -138,15 +128,14 @@ class OneTripConnection(aiosqlite.Connection):
         return OneTripCursor(self)  # the database's cursor is opened with each statement
 
     async def commit(self) -> None:
-        await self._end(commit=True)
+        if self.open_transaction:
+            await super().commit()
+            self.open_transaction = False  # not reached when the commit fails: still open
 
     async def rollback(self) -> None:
-        await self._end(commit=False)
-
-    async def _end(self, *, commit: bool) -> None:
         if self.open_transaction:
-            ended = self._execute(_end, self._conn, commit)  # type: ignore[no-untyped-call]
-            self.open_transaction = await ended
+            await super().rollback()
+            self.open_transaction = False
 
 
 def connector(args: Sequence[Any], kwargs: dict[str, Any]) -> Callable[[], Any]:
