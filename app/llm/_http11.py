@@ -160,7 +160,7 @@ class HTTP11Connection(AsyncConnectionInterface):
                 },
             )
         except BaseException:
-            await self._close()
+            await self.aclose()
             raise
 
     @staticmethod
@@ -253,21 +253,18 @@ class HTTP11Connection(AsyncConnectionInterface):
         )
         self._parser = reading.parser = None  # they refer to each other
         if not reusable:
-            await self._close()
+            await self.aclose()
             return
         self._state = _State.IDLE
         if self._keepalive_expiry is not None:
             self._expire_at = time.monotonic() + self._keepalive_expiry
 
-    async def _close(self) -> None:
-        self._state = _State.CLOSED
-        self._parser = self._reading.parser = None
-        await self._stream.aclose()
-
     # -- what the pool asks ---------------------------------------------------------------------
 
     async def aclose(self) -> None:
-        await self._close()
+        self._state = _State.CLOSED
+        self._parser = self._reading.parser = None
+        await self._stream.aclose()
 
     def can_handle_request(self, origin: Origin) -> bool:
         return origin == self._origin
