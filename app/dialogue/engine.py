@@ -1,7 +1,9 @@
 """The turn engine: one trainee turn, from stored text to stored reply and critique.
 
-    submit  -> the trainee turn is stored (one transaction) before anything else happens
-            -> a run starts, detached from the request that asked for it
+    submit  -> the trainee turn is written (one transaction), and its run starts, detached
+               from the request that asked for it, while the transaction commits: the model's
+               request is on its way before the commit returns, and nothing is relayed or
+               stored for the turn until the commit has succeeded
     run     -> client reply streamed from the model, deltas relayed as they arrive
             -> critique produced concurrently, started once the reply is under way so that
                it can never delay the client's first token
@@ -173,6 +175,8 @@ class TurnEngine:
         # registered first, so no reader ever sees the claimed turn without a run here.
         run = TurnRun(new_id())
         self._runs[run.turn_id] = run
+        stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        task: asyncio.Task[None] | None = None
         try:
             async with self.database.session() as db:
                 session = await load(db)
@@ -190,16 +194,27 @@ class TurnEngine:
                     text=text,
                     turn_id=run.turn_id,
                     claim=True,
+                    commit=False,
                 )
+                if created:
+                    # The run builds the prompt and sends it while the commit makes its round
+                    # trip; it waits for `stored` before it relays or stores anything.
+                    task = self._start(session, turn, started, run=run, path=path, stored=stored)
+                    await db.commit()
         except BaseException:
             self._runs.pop(run.turn_id, None)
+            if task is not None:
+                stored.cancel()  # the turn was not stored: its run stops without a trace
+                task.cancel()
             raise
         if not created:
             self._runs.pop(run.turn_id, None)
             if turn.trainee_text != text or turn.parent_id != parent_id:
                 raise Conflict("That request key was already used for a different turn.")
             return session, turn.id
-        self._start(session, turn, started, run=run, path=path)
+        run.publish(turn_stored(turn))
+        if not stored.done():
+            stored.set_result(None)
         return session, turn.id
 
     def _accepted(self, session: PracticeSession, text: str) -> str:
@@ -267,18 +282,22 @@ class TurnEngine:
         *,
         run: TurnRun | None = None,
         path: list[Turn] | None = None,
-    ) -> None:
-        """Run the reply; `run` and `path` are given when the turn was stored already claimed."""
+        stored: asyncio.Future[None] | None = None,
+    ) -> asyncio.Task[None] | None:
+        """Run the reply; `run`, `path` and `stored` are given when the turn is being stored
+        already claimed (`stored` is resolved once it is committed, and its `TurnStored`
+        published)."""
         if run is None:
             if turn.id in self._runs:
-                return  # already running here (two retries at once): both follow the one run
+                return None  # already running here (two retries at once): both follow the one
             run = TurnRun(turn.id)
             self._runs[turn.id] = run
         task = asyncio.create_task(
-            self._run(run, session, turn, started, path), name=f"turn-{turn.id}"
+            self._run(run, session, turn, started, path, stored), name=f"turn-{turn.id}"
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def events(self, *, session: PracticeSession, turn_id: str) -> AsyncIterator[Event]:
         """Follow a live turn, or replay a finished one from the database."""
@@ -346,21 +365,31 @@ class TurnEngine:
         turn: Turn,
         started: float,
         path: list[Turn] | None,
+        stored: asyncio.Future[None] | None,
     ) -> None:
         try:
-            await self._produce(run, session, turn, started, path)
+            await self._produce(run, session, turn, started, path, stored)
         except asyncio.CancelledError:
-            await asyncio.shield(self._interrupted(run, turn))
+            await asyncio.shield(self._interrupted(run, turn, stored))
             raise
         except Exception:
             log.exception("turn run failed", extra={"turn_id": turn.id})
             metrics.ERRORS.labels(stage="run", kind="internal").inc()
-            await asyncio.shield(self._interrupted(run, turn))
+            await asyncio.shield(self._interrupted(run, turn, stored))
         finally:
             self._runs.pop(turn.id, None)
             run.publish(Done(turn_id=turn.id))
 
-    async def _interrupted(self, run: TurnRun, turn: Turn) -> None:
+    async def _interrupted(
+        self, run: TurnRun, turn: Turn, stored: asyncio.Future[None] | None
+    ) -> None:
+        if stored is not None:
+            # A run stopped before its turn's commit returned: record the failure once the
+            # turn is there; a turn that was never stored leaves nothing to record.
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(stored)
+            if stored.cancelled():
+                return
         with contextlib.suppress(Exception):
             async with self.database.session() as db:
                 await repo.store_reply_failure(
@@ -396,28 +425,21 @@ class TurnEngine:
         turn: Turn,
         started: float,
         path: list[Turn] | None,
+        stored: asyncio.Future[None] | None,
     ) -> None:
         persona = self.persona(session.persona_id)
         # A turn stored by `submit` has no critique yet; a retried one may have one to keep.
         retried, claimed = path is None, True
         if path is None:
             claimed, path = await self._claim(session, turn)
-        run.publish(
-            TurnStored(
-                turn_id=turn.id,
-                session_id=session.id,
-                parent_id=turn.parent_id,
-                trainee_text=turn.trainee_text,
-                created_at=iso(turn),
-            )
-        )
+            run.publish(turn_stored(turn))
         if not claimed:
             # Another process won the claim (e.g. a retry on another replica): follow it.
             followed = await self._follow_elsewhere(turn.id)
-            for stored in (
+            for earlier_event in (
                 stored_events(*followed, session.planned_minutes)[1:-1] if followed else []
             ):
-                run.publish(stored)
+                run.publish(earlier_event)
             return
         parent = path[-1] if path else None
         state = await self._state_for(session, parent)
@@ -481,7 +503,7 @@ class TurnEngine:
         next_state: ClientState = state
         try:
             reply, usage = await self._stream_reply(
-                run, turn.id, request, started, on_first_text, watch
+                run, turn.id, request, started, on_first_text, watch, stored
             )
             kept = await keep_in_character(watch.guard, self.client_model, request, reply)
             if kept.outcome != "clean":
@@ -497,6 +519,8 @@ class TurnEngine:
             )
         except LLMError as exc:
             metrics.ERRORS.labels(stage="reply", kind=exc.kind).inc()
+            if stored is not None:
+                await asyncio.shield(stored)
             async with self.database.session() as db:
                 await repo.store_reply_failure(
                     db,
@@ -567,6 +591,7 @@ class TurnEngine:
         started: float,
         on_first_text: Callable[[], None],
         watch: StreamWatch,
+        stored: asyncio.Future[None] | None,
     ) -> tuple[str, Usage]:
         """Relay the client's reply as it streams; stopped after `turn_max_seconds`.
 
@@ -588,6 +613,9 @@ class TurnEngine:
                 async for chunk in self.client_model.stream(request):
                     if chunk.text:
                         arrived, first = time.perf_counter(), not text
+                        if first and stored is not None:
+                            # Nothing is relayed before the turn is stored.
+                            await asyncio.shield(stored)
                         text += chunk.text
                         relayed = watch.feed(chunk.text)
                         if relayed:
@@ -676,16 +704,18 @@ def _finished(task: asyncio.Task[Critique | None] | None) -> Critique | None:
     return task.result()
 
 
+def turn_stored(turn: Turn) -> TurnStored:
+    return TurnStored(
+        turn_id=turn.id,
+        session_id=turn.session_id,
+        parent_id=turn.parent_id,
+        trainee_text=turn.trainee_text,
+        created_at=iso(turn),
+    )
+
+
 def stored_events(turn: Turn, critique: CritiqueRecord | None, planned_minutes: int) -> list[Event]:
-    events: list[Event] = [
-        TurnStored(
-            turn_id=turn.id,
-            session_id=turn.session_id,
-            parent_id=turn.parent_id,
-            trainee_text=turn.trainee_text,
-            created_at=iso(turn),
-        )
-    ]
+    events: list[Event] = [turn_stored(turn)]
     if turn.reply_status == "complete" and turn.reply_text is not None:
         events.append(
             ReplyDone(

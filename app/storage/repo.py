@@ -249,11 +249,13 @@ async def insert_turn(
     text: str,
     turn_id: str | None = None,
     claim: bool = False,
+    commit: bool = True,
 ) -> tuple[Turn, bool]:
     """Store a trainee turn. Returns (turn, created); a repeated key returns the first turn.
 
     With `claim` the turn is stored already claimed for its reply (as `claim_reply` would),
-    which saves the run a transaction before the model is called.
+    which saves the run a transaction before the model is called. Without `commit` the turn
+    is written (a repeated key is found) but its transaction is left for the caller to commit.
     """
     turn = Turn(
         session_id=session_id,
@@ -267,7 +269,7 @@ async def insert_turn(
         turn.reply_status, turn.reply_attempts, turn.reply_started_at = "streaming", 1, utcnow()
     db.add(turn)
     try:
-        await db.commit()
+        await (db.commit() if commit else db.flush())
     except IntegrityError:
         await db.rollback()
         existing = await db.scalar(
