@@ -89,7 +89,9 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
         kwargs["async_creator"] = sqlite_connector(args, {**connect_kwargs, "timeout": 10})
     else:
         kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
-    engine = create_async_engine(url, **kwargs)
+    # A failed statement's parameters are transcript text: keep them out of its exception's
+    # message, which is logged.
+    engine = create_async_engine(url, hide_parameters=True, **kwargs)
     if sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return Database(engine=engine, sessionmaker=async_sessionmaker(engine, expire_on_commit=False))
