@@ -170,9 +170,9 @@ class TurnEngine:
         """`submit`, with the session read by `load` in the transaction that stores the turn
         (one round trip fewer before the model is called); returns the session and turn id."""
         started = time.perf_counter()
-        # One transaction before the model is called: the session is read, the turn is stored
-        # already claimed, and the conversation it continues is read alongside. Its run is
-        # registered first, so no reader ever sees the claimed turn without a run here.
+        # One transaction: the session is read, the turn is written already claimed, and the
+        # conversation it continues is read alongside; the model is called while it commits.
+        # Its run is registered first, so no reader ever sees the claimed turn without a run.
         run = TurnRun(new_id())
         self._runs[run.turn_id] = run
         stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -213,8 +213,7 @@ class TurnEngine:
                 raise Conflict("That request key was already used for a different turn.")
             return session, turn.id
         run.publish(turn_stored(turn))
-        if not stored.done():
-            stored.set_result(None)
+        stored.set_result(None)  # only this method resolves or cancels it
         return session, turn.id
 
     def _accepted(self, session: PracticeSession, text: str) -> str:
